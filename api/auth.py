@@ -1,0 +1,66 @@
+"""Passwords (argon2) and opaque bearer tokens (stored only as SHA-256 hashes)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import secrets
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from api.clock import now
+from models import AuthToken, User
+
+_hasher = PasswordHasher()
+# Verifying against this keeps a login for an unknown email as slow as a real one.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+async def hash_password(password: str) -> str:
+    """Hash off the event loop: argon2 is deliberately slow."""
+    return await asyncio.to_thread(_hasher.hash, password)
+
+
+async def verify_password(password_hash: str | None, password: str) -> bool:
+    def _verify() -> bool:
+        try:
+            return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    return await asyncio.to_thread(_verify)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def issue_token(user: User, ttl_days: int) -> str:
+    """Create a session token; only its hash is stored."""
+    token = secrets.token_urlsafe(32)
+    await AuthToken.create(
+        user=user, token_hash=hash_token(token), expires_at=now() + timedelta(days=ttl_days)
+    )
+    return token
+
+
+async def user_for_token(token: str) -> User | None:
+    """The user a live (unexpired, unrevoked) token belongs to, or None."""
+    row = (
+        await AuthToken.filter(token_hash=hash_token(token), expires_at__gt=now(), revoked_at=None)
+        .select_related("user")
+        .first()
+    )
+    return row.user if row else None
+
+
+def bearer_token(header: str | None) -> str | None:
+    """The token from an `Authorization: Bearer <token>` value, or None."""
+    if not header:
+        return None
+    scheme, _, token = header.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()

@@ -1,0 +1,86 @@
+"""`python -m api serve | migrate | seed-demo | export-schema`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from api.settings import Settings
+
+
+def _serve(settings: Settings) -> None:
+    import uvicorn
+
+    from api.app import create_app
+
+    if settings.is_embedded:
+        # One process owns the SQLite file: it may bring the schema up to date itself.
+        # With PostgreSQL, run `python -m api migrate` once before starting workers.
+        asyncio.run(_migrate(settings))
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        ws="websockets",
+    )
+
+
+async def _migrate(settings: Settings) -> None:
+    from api.db import migrate
+
+    await migrate(settings.database_url)
+
+
+async def _seed(settings: Settings, if_empty: bool) -> None:
+    from tortoise import Tortoise
+
+    from api.db import tortoise_config
+    from api.demo import seed_demo
+
+    await _migrate(settings)
+    await Tortoise.init(config=tortoise_config(settings.database_url))
+    try:
+        await seed_demo(if_empty=if_empty)
+    finally:
+        await Tortoise.close_connections()
+
+
+def _export_schema(output: str | None) -> None:
+    from schema import schema
+
+    sdl = schema.as_str() + "\n"
+    if output:
+        with open(output, "w", encoding="utf-8") as handle:
+            handle.write(sdl)
+    else:
+        sys.stdout.write(sdl)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m api", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="Serve GraphQL on HOST:PORT (default 127.0.0.1:8000).")
+    commands.add_parser("migrate", help="Apply pending database migrations, then exit.")
+    seed = commands.add_parser("seed-demo", help="Create demo data and print the demo logins.")
+    seed.add_argument(
+        "--if-empty", action="store_true", help="Do nothing when the database has users."
+    )
+    export = commands.add_parser("export-schema", help="Print the GraphQL SDL.")
+    export.add_argument("--output", help="Write the SDL to this file instead of stdout.")
+    args = parser.parse_args(argv)
+
+    settings = Settings.from_env()
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
+    )
+    if args.command == "serve":
+        _serve(settings)
+    elif args.command == "migrate":
+        asyncio.run(_migrate(settings))
+    elif args.command == "seed-demo":
+        asyncio.run(_seed(settings, args.if_empty))
+    elif args.command == "export-schema":
+        _export_schema(args.output)

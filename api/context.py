@@ -1,0 +1,52 @@
+"""The typed context every resolver gets: who is asking, and the request's loaders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.requests import Request
+from starlette.websockets import WebSocket
+
+from api import auth
+from api.dataloaders import Loaders
+from api.errors import Unauthenticated
+from api.pubsub import PubSub
+from api.settings import Settings
+from models import User
+
+
+@dataclass
+class Context:
+    request: Request | WebSocket
+    response: Any
+    settings: Settings
+    pubsub: PubSub
+    token: str | None = None
+    # Strawberry stores the websocket `connection_init` payload here.
+    connection_params: dict[str, Any] | None = None
+    _viewer: User | None = None
+    _resolved: bool = False
+    loaders: Loaders = field(default_factory=Loaders)
+
+    async def viewer(self) -> User | None:
+        """The signed-in user, or None. A bad or expired token counts as anonymous."""
+        if not self._resolved:
+            self._viewer = await auth.user_for_token(self.token) if self.token else None
+            self._resolved = True
+            self.refresh_loaders()
+        return self._viewer
+
+    async def require_viewer(self) -> User:
+        viewer = await self.viewer()
+        if viewer is None:
+            raise Unauthenticated()
+        return viewer
+
+    @property
+    def token_hash(self) -> str | None:
+        return auth.hash_token(self.token) if self.token else None
+
+    def refresh_loaders(self) -> None:
+        """New loaders: per HTTP request, and per subscription event on a websocket."""
+        self.loaders = Loaders(viewer_id=self._viewer.pk if self._viewer else None)

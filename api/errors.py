@@ -1,0 +1,70 @@
+"""The error vocabulary of the API.
+
+- `DomainError`: a product rule the person can act on; becomes a `UserError` in a payload.
+- `ApiError` subclasses: top-level GraphQL errors with `extensions.code`. They are
+  `GraphQLError`s so that Strawberry keeps their code and the masking lets them through.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from graphql import GraphQLError
+
+
+class ApiError(GraphQLError):
+    code = "INTERNAL_SERVER_ERROR"
+    default_message = "Unexpected error."
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or self.default_message, extensions={"code": self.code})
+
+
+class Unauthenticated(ApiError):
+    code = "UNAUTHENTICATED"
+    default_message = "Sign in first: send a valid bearer token."
+
+
+class NotFound(ApiError):
+    code = "NOT_FOUND"
+    default_message = "No such object, or you cannot see it."
+
+
+class Forbidden(ApiError):
+    code = "FORBIDDEN"
+    default_message = "You may not do this."
+
+
+class BadUserInput(ApiError):
+    code = "BAD_USER_INPUT"
+    default_message = "Invalid input."
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One user-actionable problem: a `UserErrorCode` name, a message and the input path."""
+
+    code: str
+    message: str
+    field: tuple[str, ...] | None = None
+
+
+@dataclass
+class DomainError(Exception):
+    """Raised by services when a product rule refuses the change. Nothing was written."""
+
+    problems: list[Problem] = field(default_factory=list)
+
+    @classmethod
+    def one(cls, code: str, message: str, field: Sequence[str] | None = None) -> DomainError:
+        return cls([Problem(code, message, tuple(field) if field is not None else None)])
+
+    def __str__(self) -> str:
+        return "; ".join(f"{p.code}: {p.message}" for p in self.problems)
+
+
+def require(condition: object, code: str, message: str, field: Sequence[str] | None = None) -> None:
+    """Refuse with one rule error unless `condition` holds."""
+    if not condition:
+        raise DomainError.one(code, message, field)

@@ -1,0 +1,123 @@
+"""Who may see and do what (API.md, Errors and the visibility table). One place for it.
+
+`find_*` return None for what the viewer cannot see (reads never raise FORBIDDEN);
+`visible_*` raise NOT_FOUND instead, for mutations; `require_*` raise FORBIDDEN.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from api.errors import Forbidden, NotFound
+from models import CheckIn, Group, GroupMembership, Milestone, Pair, Program, SignUp, User
+from models.enums import GroupRole, ProgramStatus
+
+T = TypeVar("T")
+
+
+async def role_in_group(user_id: int, group_id: int) -> GroupRole | None:
+    membership = await GroupMembership.filter(user_id=user_id, group_id=group_id).first()
+    return membership.role if membership else None
+
+
+def can_see_program(program: Program, role: GroupRole | None) -> bool:
+    if role is None:
+        return False
+    return role == GroupRole.ADMIN or program.status != ProgramStatus.DRAFT
+
+
+def can_see_pair(viewer_id: int, pair: Pair, role: GroupRole | None) -> bool:
+    return viewer_id in (pair.mentor_id, pair.mentee_id) or role == GroupRole.ADMIN
+
+
+def is_pair_member(viewer_id: int, pair: Pair) -> bool:
+    return viewer_id in (pair.mentor_id, pair.mentee_id)
+
+
+async def _group_id_of_program(program_id: int) -> int:
+    program = await Program.get(pk=program_id).only("id", "group_id")
+    return program.group_id
+
+
+async def find_program(viewer: User, pk: int) -> Program | None:
+    program = await Program.get_or_none(pk=pk)
+    if program is None:
+        return None
+    role = await role_in_group(viewer.pk, program.group_id)
+    return program if can_see_program(program, role) else None
+
+
+async def find_sign_up(viewer: User, pk: int) -> SignUp | None:
+    sign_up = await SignUp.get_or_none(pk=pk)
+    if sign_up is None:
+        return None
+    if sign_up.user_id == viewer.pk:
+        return sign_up
+    group_id = await _group_id_of_program(sign_up.program_id)
+    return sign_up if await role_in_group(viewer.pk, group_id) == GroupRole.ADMIN else None
+
+
+async def find_pair(viewer: User, pk: int) -> Pair | None:
+    pair = await Pair.get_or_none(pk=pk)
+    if pair is None:
+        return None
+    if is_pair_member(viewer.pk, pair):
+        return pair
+    group_id = await _group_id_of_program(pair.program_id)
+    return pair if await role_in_group(viewer.pk, group_id) == GroupRole.ADMIN else None
+
+
+async def find_milestone(viewer: User, pk: int) -> Milestone | None:
+    milestone = await Milestone.get_or_none(pk=pk)
+    if milestone is None or await find_pair(viewer, milestone.pair_id) is None:
+        return None
+    return milestone
+
+
+async def find_check_in(viewer: User, pk: int) -> CheckIn | None:
+    """Check-in bodies are for the two members only; admins see counts and dates."""
+    check_in = await CheckIn.get_or_none(pk=pk).select_related("pair")
+    if check_in is None or not is_pair_member(viewer.pk, check_in.pair):
+        return None
+    return check_in
+
+
+def _found(obj: T | None) -> T:
+    if obj is None:
+        raise NotFound()
+    return obj
+
+
+async def visible_group(pk: int) -> Group:
+    """Any signed-in user sees any group."""
+    return _found(await Group.get_or_none(pk=pk))
+
+
+async def visible_program(viewer: User, pk: int) -> Program:
+    return _found(await find_program(viewer, pk))
+
+
+async def visible_sign_up(viewer: User, pk: int) -> SignUp:
+    return _found(await find_sign_up(viewer, pk))
+
+
+async def visible_pair(viewer: User, pk: int) -> Pair:
+    return _found(await find_pair(viewer, pk))
+
+
+async def visible_milestone(viewer: User, pk: int) -> Milestone:
+    return _found(await find_milestone(viewer, pk))
+
+
+async def visible_user(pk: int) -> User:
+    return _found(await User.get_or_none(pk=pk))
+
+
+async def require_group_admin(viewer: User, group_id: int) -> None:
+    if await role_in_group(viewer.pk, group_id) != GroupRole.ADMIN:
+        raise Forbidden("Only an admin of the group may do this.")
+
+
+def require_pair_member(viewer: User, pair: Pair) -> None:
+    if not is_pair_member(viewer.pk, pair):
+        raise Forbidden("Only the two members of the pair may do this.")

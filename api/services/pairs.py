@@ -1,0 +1,191 @@
+"""Pairs: made by an admin, working through milestones, checking in, ending.
+
+Capacity is counted in `SignUp.slots_used` and changed only by conditional updates,
+inside the pairing transaction, and the database checks it stays within capacity:
+racing pairings cannot overbook a mentor or pair a mentee twice.
+"""
+
+from __future__ import annotations
+
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from api.clock import now
+from api.errors import require
+from api.pubsub import publish_pair_event
+from api.services import access
+from api.validation import CHECK_IN_MAX, REASON_MAX, FormatChecker
+from models import CheckIn, Milestone, Pair, ProgramStep, SignUp, User
+from models.enums import MentorshipRole, PairStatus, SignUpStatus
+
+_NOT_ACTIVE = "This pair is no longer active."
+
+
+async def _refresh_sign_up_status(sign_up_pk: int) -> None:
+    """MATCHED while every slot is held, PENDING otherwise; withdrawn stays withdrawn."""
+    record = await SignUp.get(pk=sign_up_pk)
+    if record.status == SignUpStatus.WITHDRAWN:
+        return
+    status = SignUpStatus.MATCHED if record.slots_used >= record.capacity else SignUpStatus.PENDING
+    if status != record.status:
+        await SignUp.filter(pk=sign_up_pk).update(status=status)
+
+
+async def _take_slot(sign_up_pk: int) -> bool:
+    taken = await SignUp.filter(pk=sign_up_pk, live=True, slots_used__lt=F("capacity")).update(
+        slots_used=F("slots_used") + 1, active_pair_count=F("active_pair_count") + 1
+    )
+    return taken == 1
+
+
+async def create_pair(
+    viewer: User, mentor_sign_up_pk: int, mentee_sign_up_pk: int
+) -> tuple[Pair, SignUp, SignUp]:
+    mentor = await access.visible_sign_up(viewer, mentor_sign_up_pk)
+    mentee = await access.visible_sign_up(viewer, mentee_sign_up_pk)
+    program = await mentor.program
+    await access.require_group_admin(viewer, program.group_id)
+    if mentee.program_id != mentor.program_id:
+        mentee_program = await mentee.program
+        await access.require_group_admin(viewer, mentee_program.group_id)
+
+    require(
+        mentor.role == MentorshipRole.MENTOR and mentee.role == MentorshipRole.MENTEE,
+        "WRONG_ROLE",
+        "Pair a MENTOR sign-up with a MENTEE sign-up.",
+    )
+    require(
+        mentor.program_id == mentee.program_id,
+        "DIFFERENT_PROGRAMS",
+        "Both sign-ups must belong to the same program.",
+    )
+    require(mentor.user_id != mentee.user_id, "SAME_PERSON", "Nobody can mentor themselves.")
+    for field, record in (("mentorSignUpId", mentor), ("menteeSignUpId", mentee)):
+        require(
+            record.status != SignUpStatus.WITHDRAWN,
+            "SIGN_UP_WITHDRAWN",
+            "This sign-up was withdrawn.",
+            [field],
+        )
+    paired = "This mentee already has a mentor in this program."
+    full = "This mentor has no room for another mentee."
+    require(
+        mentee.slots_used < mentee.capacity, "MENTEE_ALREADY_PAIRED", paired, ["menteeSignUpId"]
+    )
+    require(mentor.slots_used < mentor.capacity, "MENTOR_AT_CAPACITY", full, ["mentorSignUpId"])
+
+    async with in_transaction():
+        # The checks above read before the transaction; these conditional updates decide.
+        require(await _take_slot(mentee.pk), "MENTEE_ALREADY_PAIRED", paired, ["menteeSignUpId"])
+        require(await _take_slot(mentor.pk), "MENTOR_AT_CAPACITY", full, ["mentorSignUpId"])
+        steps = await ProgramStep.filter(program_id=program.pk).order_by("position")
+        pair = await Pair.create(
+            program_id=program.pk,
+            mentor_sign_up_id=mentor.pk,
+            mentee_sign_up_id=mentee.pk,
+            mentor_id=mentor.user_id,
+            mentee_id=mentee.user_id,
+            milestone_count=len(steps),
+        )
+        # Copied, not referenced: a later change to the program never alters this pair.
+        await Milestone.bulk_create(
+            [
+                Milestone(
+                    pair=pair,
+                    position=step.position,
+                    kind=step.kind,
+                    title=step.title,
+                    description=step.description,
+                    suggested_week=step.suggested_week,
+                )
+                for step in steps
+            ]
+        )
+        await _refresh_sign_up_status(mentor.pk)
+        await _refresh_sign_up_status(mentee.pk)
+    await mentor.refresh_from_db()
+    await mentee.refresh_from_db()
+    return pair, mentor, mentee
+
+
+async def _lock_pair(pair_pk: int) -> Pair:
+    """Serialise changes to one pair (row lock on PostgreSQL; SQLite writes one at a time)."""
+    return await Pair.filter(pk=pair_pk).select_for_update().get()
+
+
+async def _release_slots(pair: Pair, *, mentee_keeps_slot: bool) -> None:
+    """A pair stopped being ACTIVE: free the mentor's slot, and the mentee's unless the
+    pair completed (a mentee stays MATCHED with a COMPLETED pair)."""
+    await SignUp.filter(pk=pair.mentor_sign_up_id).update(
+        slots_used=F("slots_used") - 1, active_pair_count=F("active_pair_count") - 1
+    )
+    mentee_slots = F("slots_used") if mentee_keeps_slot else F("slots_used") - 1
+    await SignUp.filter(pk=pair.mentee_sign_up_id).update(
+        slots_used=mentee_slots, active_pair_count=F("active_pair_count") - 1
+    )
+    await _refresh_sign_up_status(pair.mentor_sign_up_id)
+    await _refresh_sign_up_status(pair.mentee_sign_up_id)
+
+
+async def complete_milestone(viewer: User, milestone_pk: int) -> tuple[Milestone, Pair]:
+    milestone = await access.visible_milestone(viewer, milestone_pk)
+    async with in_transaction():
+        pair = await _lock_pair(milestone.pair_id)
+        access.require_pair_member(viewer, pair)
+        require(pair.status == PairStatus.ACTIVE, "PAIR_NOT_ACTIVE", _NOT_ACTIVE, ["milestoneId"])
+        changed = await Milestone.filter(pk=milestone.pk, completed_at=None).update(
+            completed_at=now(), completed_by_id=viewer.pk
+        )
+        require(
+            changed == 1, "ALREADY_COMPLETED", "This milestone is already done.", ["milestoneId"]
+        )
+        pair.completed_milestone_count += 1
+        finished = pair.completed_milestone_count >= pair.milestone_count
+        if finished:
+            pair.status = PairStatus.COMPLETED
+            pair.completed_at = now()
+            await _release_slots(pair, mentee_keeps_slot=True)
+        await pair.save(update_fields=["completed_milestone_count", "status", "completed_at"])
+    await milestone.refresh_from_db()
+    await publish_pair_event(
+        pair.pk, "milestone_completed", milestoneId=milestone.pk, pairCompleted=finished
+    )
+    return milestone, pair
+
+
+async def post_check_in(viewer: User, pair_pk: int, body: str) -> tuple[CheckIn, Pair]:
+    pair = await access.visible_pair(viewer, pair_pk)
+    access.require_pair_member(viewer, pair)
+    check = FormatChecker()
+    body = check.text(body, ["body"], CHECK_IN_MAX)
+    check.done()
+    async with in_transaction():
+        pair = await _lock_pair(pair.pk)
+        require(pair.status == PairStatus.ACTIVE, "PAIR_NOT_ACTIVE", _NOT_ACTIVE, ["pairId"])
+        check_in = await CheckIn.create(pair_id=pair.pk, author_id=viewer.pk, body=body)
+        pair.check_in_count += 1
+        pair.last_check_in_at = check_in.created_at
+        await pair.save(update_fields=["check_in_count", "last_check_in_at"])
+    await publish_pair_event(pair.pk, "check_in_posted", checkInId=check_in.pk)
+    return check_in, pair
+
+
+async def end_pair(viewer: User, pair_pk: int, reason: str | None) -> tuple[Pair, SignUp, SignUp]:
+    """A member or a group admin ends a pair early; both sign-ups free their slots."""
+    pair = await access.visible_pair(viewer, pair_pk)  # its members and group admins only
+    check = FormatChecker()
+    reason = check.text(reason, ["reason"], REASON_MAX, required=False) or None
+    check.done()
+    async with in_transaction():
+        pair = await _lock_pair(pair.pk)
+        require(pair.status == PairStatus.ACTIVE, "PAIR_NOT_ACTIVE", _NOT_ACTIVE, ["pairId"])
+        pair.status = PairStatus.ENDED
+        pair.ended_at = now()
+        pair.ended_by_id = viewer.pk
+        pair.end_reason = reason
+        await pair.save(update_fields=["status", "ended_at", "ended_by_id", "end_reason"])
+        await _release_slots(pair, mentee_keeps_slot=False)
+    await publish_pair_event(pair.pk, "pair_ended")
+    mentor = await SignUp.get(pk=pair.mentor_sign_up_id)
+    mentee = await SignUp.get(pk=pair.mentee_sign_up_id)
+    return pair, mentor, mentee

@@ -1,0 +1,49 @@
+"""Configuration, read once from the environment. Every setting has a safe default."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _list(value: str | None) -> tuple[str, ...]:
+    if not value:
+        return ()
+    return tuple(item.strip() for item in value.split(",") if item.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite://mentorship.db"
+    broadcast_url: str = "memory://"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    allowed_origins: tuple[str, ...] = field(default_factory=tuple)
+    debug: bool = False
+    token_ttl_days: int = 30
+    log_level: str = "info"
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        return cls(
+            database_url=env.get("DATABASE_URL") or cls.database_url,
+            broadcast_url=env.get("BROADCAST_URL") or cls.broadcast_url,
+            host=env.get("HOST") or cls.host,
+            port=int(env.get("PORT") or cls.port),
+            allowed_origins=_list(env.get("ALLOWED_ORIGINS")),
+            debug=_bool(env.get("DEBUG"), False),
+            token_ttl_days=int(env.get("TOKEN_TTL_DAYS") or cls.token_ttl_days),
+            log_level=(env.get("LOG_LEVEL") or cls.log_level).lower(),
+        )
+
+    @property
+    def is_embedded(self) -> bool:
+        """SQLite plus in-process pub/sub: one process owns everything."""
+        return self.database_url.startswith("sqlite") and self.broadcast_url.startswith("memory")

@@ -1,0 +1,22 @@
+"""The data and its constraints. One module per domain; Tortoise discovers them here."""
+
+from models.groups import Group, GroupMembership
+from models.pairs import CheckIn, Milestone, Pair
+from models.programs import Program, ProgramStep, SignUpQuestion
+from models.signups import Answer, SignUp
+from models.users import AuthToken, User
+
+__all__ = [
+    "Answer",
+    "AuthToken",
+    "CheckIn",
+    "Group",
+    "GroupMembership",
+    "Milestone",
+    "Pair",
+    "Program",
+    "ProgramStep",
+    "SignUp",
+    "SignUpQuestion",
+    "User",
+]

@@ -1,0 +1,66 @@
+"""The GraphQL schema, merged from one module per domain."""
+
+from __future__ import annotations
+
+import strawberry
+
+from schema.errors import MentorshipSchema, schema_extensions
+from schema.groups import Group, GroupMembership, GroupMutations, GroupQueries
+from schema.nodes import NodeQueries
+from schema.pairs import CheckIn, Milestone, Pair, PairMutations, PairQueries, PairSubscriptions
+from schema.programs import Program, ProgramMutations, ProgramQueries, SignUpQuestion
+from schema.signups import SignUp, SignUpMutations
+from schema.users import User, UserMutations, UserQueries
+
+
+@strawberry.type(description="Reads. Everything but `viewer` needs a signed-in user.")
+class Query(PairQueries, ProgramQueries, GroupQueries, NodeQueries, UserQueries):
+    pass
+
+
+@strawberry.type(
+    description="Changes. Each takes one `input` and returns a payload with `userErrors`."
+)
+class Mutation(PairMutations, SignUpMutations, ProgramMutations, GroupMutations, UserMutations):
+    pass
+
+
+@strawberry.type(
+    description="Live updates of a pair, over graphql-transport-ws, for its two members."
+)
+class Subscription(PairSubscriptions):
+    pass
+
+
+def _describe_mutation_inputs(built: strawberry.Schema) -> None:
+    """Every mutation takes one `input`; say so in the SDL, once, here."""
+    mutation = built._schema.mutation_type
+    assert mutation is not None
+    for field in mutation.fields.values():
+        for arg in field.args.values():
+            arg.description = arg.description or "The mutation's input."
+
+
+def build_schema(*, debug: bool = False) -> strawberry.Schema:
+    built = MentorshipSchema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        types=[
+            User,
+            Group,
+            GroupMembership,
+            Program,
+            SignUpQuestion,
+            SignUp,
+            Pair,
+            Milestone,
+            CheckIn,
+        ],
+        extensions=schema_extensions(debug=debug),
+    )
+    _describe_mutation_inputs(built)
+    return built
+
+
+schema = build_schema()

@@ -1,0 +1,75 @@
+"""How errors leave the server: expected ones keep their code, the rest are masked.
+
+- An `ApiError` (UNAUTHENTICATED, NOT_FOUND, ...) keeps its message and code.
+- A parse, validation or variable-coercion error gets BAD_USER_INPUT.
+- Anything else is an unexpected fault: the client sees "Unexpected error." with
+  INTERNAL_SERVER_ERROR; the details go to the server log, and only there.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors, ParserCache, SchemaExtension, ValidationCache
+from strawberry.types import ExecutionContext
+
+from api.errors import ApiError
+
+log = logging.getLogger("api.errors")
+
+
+def is_unexpected(error: GraphQLError) -> bool:
+    original = error.original_error
+    return original is not None and not isinstance(original, GraphQLError)
+
+
+class ErrorCodes(MaskErrors):
+    """Give every error an `extensions.code`, masking the unexpected ones."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=is_unexpected, error_message="Unexpected error.")
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        return GraphQLError(
+            message=self.error_message,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            original_error=None,
+            extensions={"code": "INTERNAL_SERVER_ERROR"},
+        )
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        processed = super()._process_errors(errors)
+        for error in processed:
+            if not (error.extensions or {}).get("code"):
+                original = error.original_error
+                code = original.code if isinstance(original, ApiError) else "BAD_USER_INPUT"
+                error.extensions = {**(error.extensions or {}), "code": code}
+        return processed
+
+
+class MentorshipSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Log only faults: rule and input errors are the client's business, not ours."""
+        for error in errors:
+            if is_unexpected(error):
+                log.error(
+                    "unexpected error in %s",
+                    getattr(execution_context, "operation_name", None) or "operation",
+                    exc_info=error.original_error,
+                )
+
+
+def schema_extensions(*, debug: bool) -> list[Callable[[], SchemaExtension] | type]:
+    return [
+        lambda: ParserCache(maxsize=1000),
+        lambda: ValidationCache(maxsize=1000),
+        ErrorCodes,
+    ]

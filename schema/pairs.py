@@ -1,0 +1,384 @@
+"""Pairs, milestones and check-ins, and the live subscriptions of a pair."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import AsyncGenerator
+from typing import Annotated, Any
+
+import strawberry
+
+from api.errors import DomainError, Forbidden
+from api.pubsub import pair_channel
+from api.services import pairs as pairs_service
+from models import CheckIn as CheckInModel
+from models import Milestone as MilestoneModel
+from models import Pair as PairModel
+from models.enums import PairStatus as PairStatusEnum
+from schema import enums
+from schema.common import (
+    After,
+    Before,
+    Connection,
+    First,
+    Info,
+    Last,
+    Node,
+    UserError,
+    paginate,
+    user_errors,
+)
+from schema.ids import decode_id, pk_of
+from schema.permissions import is_pair_member
+from schema.programs import Program
+from schema.signups import SignUp
+from schema.users import User
+
+CHECK_IN_INTERVAL = datetime.timedelta(days=7)
+
+
+async def _user(info: Info, pk: int | None) -> User | None:
+    if pk is None:
+        return None
+    model = await info.context.loaders.users.load(pk)
+    return User.of(model) if model else None
+
+
+@strawberry.type(description="A mentor and a mentee working through a program together.")
+class Pair(Node):
+    @strawberry.field(description="The program the pair belongs to.")
+    async def program(self, info: Info) -> Program:
+        return Program.of(await info.context.loaders.programs.load(self.model.program_id))
+
+    @strawberry.field(description="The mentor.")
+    async def mentor(self, info: Info) -> User:
+        return await _user(info, self.model.mentor_id)  # type: ignore[return-value]
+
+    @strawberry.field(description="The mentee.")
+    async def mentee(self, info: Info) -> User:
+        return await _user(info, self.model.mentee_id)  # type: ignore[return-value]
+
+    @strawberry.field(description="ACTIVE, COMPLETED or ENDED.")
+    def status(self) -> enums.PairStatus:
+        return self.model.status
+
+    @strawberry.field(description="The pair's milestones, in timeline order.")
+    async def milestones(self, info: Info) -> list[Milestone]:
+        rows = await info.context.loaders.milestones_by_pair.load(self.model.pk)
+        return [Milestone.of(row) for row in rows]
+
+    @strawberry.field(description="Share of milestones done, from 0 to 1.")
+    def progress(self) -> float:
+        total = self.model.milestone_count
+        return self.model.completed_milestone_count / total if total else 0.0
+
+    @strawberry.field(
+        description="Check-ins, newest first; null for anyone but the pair's two members."
+    )
+    async def check_ins(
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[CheckIn] | None:
+        viewer = await info.context.viewer()
+        if viewer is None or not is_pair_member(viewer.pk, self.model):
+            return None
+        query = CheckInModel.filter(pair_id=self.model.pk)
+        return await paginate(
+            query, CheckIn.of, first=first, after=after, last=last, before=before, newest_first=True
+        )
+
+    @strawberry.field(description="How many check-ins the pair has posted.")
+    def check_in_count(self) -> int:
+        return self.model.check_in_count
+
+    @strawberry.field(description="When the last check-in was posted; null if none yet.")
+    def last_check_in_at(self) -> datetime.datetime | None:
+        return self.model.last_check_in_at
+
+    @strawberry.field(
+        description="When the next weekly check-in is due: 7 days after the last one, "
+        "or after pairing if none; null unless ACTIVE."
+    )
+    def next_check_in_due(self) -> datetime.datetime | None:
+        if self.model.status != PairStatusEnum.ACTIVE:
+            return None
+        return (self.model.last_check_in_at or self.model.created_at) + CHECK_IN_INTERVAL
+
+    @strawberry.field(description="When the pair was made.")
+    def created_at(self) -> datetime.datetime:
+        return self.model.created_at
+
+    @strawberry.field(description="When the last milestone was done; null unless COMPLETED.")
+    def completed_at(self) -> datetime.datetime | None:
+        return self.model.completed_at
+
+    @strawberry.field(description="When the pair was ended; null unless ENDED.")
+    def ended_at(self) -> datetime.datetime | None:
+        return self.model.ended_at
+
+    @strawberry.field(description="Who ended the pair; null unless ENDED.")
+    async def ended_by(self, info: Info) -> User | None:
+        return await _user(info, self.model.ended_by_id)
+
+    @strawberry.field(description="Why the pair was ended, if a reason was given.")
+    def end_reason(self) -> str | None:
+        return self.model.end_reason
+
+    @classmethod
+    def of(cls, model: PairModel) -> Pair:
+        return cls(model=model)
+
+
+@strawberry.type(description="One milestone of a pair's timeline.")
+class Milestone(Node):
+    @strawberry.field(description="The pair.")
+    async def pair(self, info: Info) -> Pair:
+        return Pair.of(await info.context.loaders.pairs.load(self.model.pair_id))
+
+    @strawberry.field(description="Order in the timeline, from 1.")
+    def position(self) -> int:
+        return self.model.position
+
+    @strawberry.field(description="What the milestone is about.")
+    def kind(self) -> enums.MilestoneKind:
+        return self.model.kind
+
+    @strawberry.field(description="Short title.")
+    def title(self) -> str:
+        return self.model.title
+
+    @strawberry.field(description="What the pair does for it.")
+    def description(self) -> str:
+        return self.model.description
+
+    @strawberry.field(description="The week it is suggested for.")
+    def suggested_week(self) -> int | None:
+        return self.model.suggested_week
+
+    @strawberry.field(description="When it was done; null if not yet.")
+    def completed_at(self) -> datetime.datetime | None:
+        return self.model.completed_at
+
+    @strawberry.field(description="Who marked it done; null if not yet.")
+    async def completed_by(self, info: Info) -> User | None:
+        return await _user(info, self.model.completed_by_id)
+
+    @classmethod
+    def of(cls, model: MilestoneModel) -> Milestone:
+        return cls(model=model)
+
+
+@strawberry.type(description="A message in a pair's weekly conversation; only the two see it.")
+class CheckIn(Node):
+    @strawberry.field(description="The pair.")
+    async def pair(self, info: Info) -> Pair:
+        return Pair.of(await info.context.loaders.pairs.load(self.model.pair_id))
+
+    @strawberry.field(description="Who posted it.")
+    async def author(self, info: Info) -> User:
+        return await _user(info, self.model.author_id)  # type: ignore[return-value]
+
+    @strawberry.field(description="The message.")
+    def body(self) -> str:
+        return self.model.body
+
+    @strawberry.field(description="When it was posted.")
+    def created_at(self) -> datetime.datetime:
+        return self.model.created_at
+
+    @classmethod
+    def of(cls, model: CheckInModel) -> CheckIn:
+        return cls(model=model)
+
+
+@strawberry.input(description="Pair a mentor's sign-up with a mentee's.")
+class CreatePairInput:
+    mentor_sign_up_id: strawberry.ID = strawberry.field(description="The MENTOR sign-up.")
+    mentee_sign_up_id: strawberry.ID = strawberry.field(description="The MENTEE sign-up.")
+
+
+@strawberry.type(description="The result of `createPair` or `endPair`.")
+class PairChangePayload:
+    pair: Pair | None = strawberry.field(default=None, description="The pair.")
+    mentor_sign_up: SignUp | None = strawberry.field(
+        default=None, description="The mentor's sign-up, as it now stands."
+    )
+    mentee_sign_up: SignUp | None = strawberry.field(
+        default=None, description="The mentee's sign-up, as it now stands."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Why nothing happened, if it didn't."
+    )
+
+
+CreatePairPayload = strawberry.type(
+    type("CreatePairPayload", (PairChangePayload,), {}), description="The result of `createPair`."
+)
+EndPairPayload = strawberry.type(
+    type("EndPairPayload", (PairChangePayload,), {}), description="The result of `endPair`."
+)
+
+
+@strawberry.input(description="The milestone to mark done.")
+class CompleteMilestoneInput:
+    milestone_id: strawberry.ID = strawberry.field(description="The milestone.")
+
+
+@strawberry.type(description="The result of `completeMilestone`.")
+class CompleteMilestonePayload:
+    milestone: Milestone | None = strawberry.field(default=None, description="The milestone.")
+    pair: Pair | None = strawberry.field(default=None, description="Its pair, with new progress.")
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Why nothing happened, if it didn't."
+    )
+
+
+@strawberry.input(description="A check-in message for your pair.")
+class PostCheckInInput:
+    pair_id: strawberry.ID = strawberry.field(description="Your pair.")
+    body: str = strawberry.field(description="The message (at most 4,000 characters).")
+
+
+@strawberry.type(description="The result of `postCheckIn`.")
+class PostCheckInPayload:
+    check_in: CheckIn | None = strawberry.field(default=None, description="The new check-in.")
+    pair: Pair | None = strawberry.field(default=None, description="The pair, with new counts.")
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Why nothing happened, if it didn't."
+    )
+
+
+@strawberry.input(description="End a pair early.")
+class EndPairInput:
+    pair_id: strawberry.ID = strawberry.field(description="The pair.")
+    reason: str | None = strawberry.field(
+        default=None, description="Why (at most 500 characters); the other member sees it."
+    )
+
+
+@strawberry.type
+class PairQueries:
+    @strawberry.field(description="A pair by ID; null if missing or not visible to you.")
+    async def pair(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="Its ID.")]
+    ) -> Pair | None:
+        from schema.nodes import find_node
+
+        return await find_node(info, id, "Pair")
+
+
+@strawberry.type
+class PairMutations:
+    @strawberry.mutation(description="Pair a mentor with a mentee (group admins).")
+    async def create_pair(self, info: Info, input: CreatePairInput) -> CreatePairPayload:  # type: ignore[valid-type]
+        viewer = await info.context.require_viewer()
+        mentor_pk = pk_of(input.mentor_sign_up_id, "SignUp")
+        mentee_pk = pk_of(input.mentee_sign_up_id, "SignUp")
+        try:
+            pair, mentor, mentee = await pairs_service.create_pair(viewer, mentor_pk, mentee_pk)
+        except DomainError as error:
+            return CreatePairPayload(user_errors=user_errors(error))
+        return CreatePairPayload(
+            pair=Pair.of(pair), mentor_sign_up=SignUp.of(mentor), mentee_sign_up=SignUp.of(mentee)
+        )
+
+    @strawberry.mutation(description="Mark one of your pair's milestones as done.")
+    async def complete_milestone(
+        self, info: Info, input: CompleteMilestoneInput
+    ) -> CompleteMilestonePayload:
+        viewer = await info.context.require_viewer()
+        milestone_pk = pk_of(input.milestone_id, "Milestone")
+        try:
+            milestone, pair = await pairs_service.complete_milestone(viewer, milestone_pk)
+        except DomainError as error:
+            return CompleteMilestonePayload(user_errors=user_errors(error))
+        return CompleteMilestonePayload(milestone=Milestone.of(milestone), pair=Pair.of(pair))
+
+    @strawberry.mutation(description="Post a check-in to your pair.")
+    async def post_check_in(self, info: Info, input: PostCheckInInput) -> PostCheckInPayload:
+        viewer = await info.context.require_viewer()
+        pair_pk = pk_of(input.pair_id, "Pair")
+        try:
+            check_in, pair = await pairs_service.post_check_in(viewer, pair_pk, input.body)
+        except DomainError as error:
+            return PostCheckInPayload(user_errors=user_errors(error))
+        return PostCheckInPayload(check_in=CheckIn.of(check_in), pair=Pair.of(pair))
+
+    @strawberry.mutation(description="End a pair early (its members or a group admin).")
+    async def end_pair(self, info: Info, input: EndPairInput) -> EndPairPayload:  # type: ignore[valid-type]
+        viewer = await info.context.require_viewer()
+        pair_pk = pk_of(input.pair_id, "Pair")
+        try:
+            pair, mentor, mentee = await pairs_service.end_pair(viewer, pair_pk, input.reason)
+        except DomainError as error:
+            return EndPairPayload(user_errors=user_errors(error))
+        return EndPairPayload(
+            pair=Pair.of(pair), mentor_sign_up=SignUp.of(mentor), mentee_sign_up=SignUp.of(mentee)
+        )
+
+
+_TERMINAL = {"pair_ended"}
+
+
+def _is_terminal(event: dict[str, Any]) -> bool:
+    return event["type"] in _TERMINAL or bool(event.get("pairCompleted"))
+
+
+async def pair_events(info: Info, pair_id: str, wanted: set[str]) -> AsyncGenerator[dict, None]:
+    """Events of one of the viewer's pairs, as they commit; ends when the pair does.
+
+    Raises before the first event, so the client gets one `next` with the error and
+    then `complete`.
+    """
+    viewer = await info.context.require_viewer()
+    try:
+        kind, pk = decode_id(pair_id)
+    except Exception:
+        raise Forbidden("Not one of your pairs.") from None
+    pair = await PairModel.get_or_none(pk=pk) if kind == "Pair" else None
+    if pair is None or not is_pair_member(viewer.pk, pair):
+        raise Forbidden("Not one of your pairs.")
+    async with info.context.pubsub.subscribe(pair_channel(pair.pk)) as events:
+        async for event in events:
+            if event["type"] in wanted:
+                info.context.refresh_loaders()
+                yield event
+            if _is_terminal(event):
+                return
+
+
+@strawberry.type
+class PairSubscriptions:
+    @strawberry.subscription(description="Every milestone your pair completes, as it commits.")
+    async def milestone_completed(
+        self,
+        info: Info,
+        pair_id: Annotated[strawberry.ID, strawberry.argument(description="One of your pairs.")],
+    ) -> AsyncGenerator[Milestone, None]:
+        async for event in pair_events(info, pair_id, {"milestone_completed"}):
+            yield Milestone.of(await MilestoneModel.get(pk=event["milestoneId"]))
+
+    @strawberry.subscription(description="Every check-in posted to your pair, yours included.")
+    async def check_in_posted(
+        self,
+        info: Info,
+        pair_id: Annotated[strawberry.ID, strawberry.argument(description="One of your pairs.")],
+    ) -> AsyncGenerator[CheckIn, None]:
+        async for event in pair_events(info, pair_id, {"check_in_posted"}):
+            yield CheckIn.of(await CheckInModel.get(pk=event["checkInId"]))
+
+    @strawberry.subscription(
+        description="Your pair after every change: check-in, milestone, end, completion."
+    )
+    async def pair_updated(
+        self,
+        info: Info,
+        pair_id: Annotated[strawberry.ID, strawberry.argument(description="One of your pairs.")],
+    ) -> AsyncGenerator[Pair, None]:
+        wanted = {"milestone_completed", "check_in_posted", "pair_ended"}
+        async for event in pair_events(info, pair_id, wanted):
+            yield Pair.of(await PairModel.get(pk=event["pairId"]))

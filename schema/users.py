@@ -1,0 +1,228 @@
+"""People: the User type, `viewer`, and registering and signing in and out."""
+
+from __future__ import annotations
+
+import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from tortoise.expressions import Q
+
+from api.errors import DomainError
+from api.services import accounts
+from models import Group as GroupModel
+from models import Pair as PairModel
+from models import SignUp as SignUpModel
+from models import User as UserModel
+from schema import enums
+from schema.common import (
+    After,
+    Before,
+    Connection,
+    First,
+    Info,
+    Last,
+    Node,
+    UserError,
+    paginate,
+    user_errors,
+)
+from schema.permissions import is_viewer
+
+if TYPE_CHECKING:
+    from schema.groups import Group
+    from schema.pairs import Pair
+    from schema.signups import SignUp
+
+LazyPair = Annotated["Pair", strawberry.lazy("schema.pairs")]
+LazySignUp = Annotated["SignUp", strawberry.lazy("schema.signups")]
+LazyGroup = Annotated["Group", strawberry.lazy("schema.groups")]
+
+
+@strawberry.type(
+    description="A person. Anyone signed in sees `id` and `name`; the rest is theirs alone."
+)
+class User(Node):
+    @strawberry.field(description="The name shown to others.")
+    def name(self) -> str:
+        return self.model.name
+
+    @strawberry.field(description="Email address; null unless this is you.")
+    async def email(self, info: Info) -> str | None:
+        return self.model.email if await is_viewer(info, self.model) else None
+
+    @strawberry.field(description="Your pairs, newest first; null unless this is you.")
+    async def pairs(
+        self,
+        info: Info,
+        status: Annotated[
+            enums.PairStatus | None, strawberry.argument(description="Only pairs in this status.")
+        ] = None,
+        role: Annotated[
+            enums.MentorshipRole | None,
+            strawberry.argument(description="Only pairs where you have this role."),
+        ] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[LazyPair] | None:
+        if not await is_viewer(info, self.model):
+            return None
+        from schema.pairs import Pair
+
+        pk = self.model.pk
+        if role is None:
+            query = PairModel.filter(Q(mentor_id=pk) | Q(mentee_id=pk))
+        elif role.value == "MENTOR":
+            query = PairModel.filter(mentor_id=pk)
+        else:
+            query = PairModel.filter(mentee_id=pk)
+        if status is not None:
+            query = query.filter(status=status)
+        return await paginate(
+            query, Pair.of, first=first, after=after, last=last, before=before, newest_first=True
+        )
+
+    @strawberry.field(description="Your sign-ups, newest first; null unless this is you.")
+    async def sign_ups(
+        self,
+        info: Info,
+        status: Annotated[
+            enums.SignUpStatus | None, strawberry.argument(description="Only this status.")
+        ] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[LazySignUp] | None:
+        if not await is_viewer(info, self.model):
+            return None
+        from schema.signups import SignUp
+
+        query = SignUpModel.filter(user_id=self.model.pk)
+        if status is not None:
+            query = query.filter(status=status)
+        return await paginate(
+            query, SignUp.of, first=first, after=after, last=last, before=before, newest_first=True
+        )
+
+    @strawberry.field(description="Groups you belong to; null unless this is you.")
+    async def groups(
+        self,
+        info: Info,
+        role: Annotated[
+            enums.GroupRole | None,
+            strawberry.argument(description="Only where you have this role."),
+        ] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[LazyGroup] | None:
+        if not await is_viewer(info, self.model):
+            return None
+        from schema.groups import Group
+
+        filters = {"memberships__user_id": self.model.pk}
+        if role is not None:
+            filters["memberships__role"] = role
+        query = GroupModel.filter(**filters)
+        return await paginate(query, Group.of, first=first, after=after, last=last, before=before)
+
+    @classmethod
+    def of(cls, model: UserModel) -> User:
+        return cls(model=model)
+
+
+@strawberry.input(description="A new account.")
+class RegisterInput:
+    email: str = strawberry.field(description="Your email; you sign in with it.")
+    password: str = strawberry.field(description="At least 10 characters.")
+    name: str = strawberry.field(description="The name others see (at most 100 characters).")
+    birth_date: datetime.date = strawberry.field(
+        description="Your birth date; mentorship is for people aged 18 and over."
+    )
+
+
+@strawberry.type(description="A session: the result of signing up or in.")
+class AuthPayload:
+    token: str | None = strawberry.field(
+        default=None, description="Bearer token for the Authorization header; valid 30 days."
+    )
+    user: User | None = strawberry.field(default=None, description="Who you are signed in as.")
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Why nothing happened, if it didn't."
+    )
+
+
+RegisterPayload = strawberry.type(
+    type("RegisterPayload", (AuthPayload,), {}), description="The result of `register`."
+)
+LoginPayload = strawberry.type(
+    type("LoginPayload", (AuthPayload,), {}), description="The result of `login`."
+)
+
+
+@strawberry.input(description="Email and password.")
+class LoginInput:
+    email: str = strawberry.field(description="The email you registered with.")
+    password: str = strawberry.field(description="Your password.")
+
+
+@strawberry.input(description="Which sessions to end.")
+class LogoutInput:
+    all_sessions: bool | None = strawberry.field(
+        default=False, description="End every session of yours, not only this one."
+    )
+
+
+@strawberry.type(description="The result of `logout`.")
+class LogoutPayload:
+    revoked_count: int | None = strawberry.field(
+        default=None, description="How many tokens were revoked."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Why nothing happened, if it didn't."
+    )
+
+
+@strawberry.type
+class UserQueries:
+    @strawberry.field(description="You, when signed in; null when anonymous.")
+    async def viewer(self, info: Info) -> User | None:
+        viewer = await info.context.viewer()
+        return User.of(viewer) if viewer else None
+
+
+@strawberry.type
+class UserMutations:
+    @strawberry.mutation(description="Create an account and sign in.")
+    async def register(self, info: Info, input: RegisterInput) -> RegisterPayload:  # type: ignore[valid-type]
+        try:
+            token, user = await accounts.register(
+                input.email,
+                input.password,
+                input.name,
+                input.birth_date,
+                info.context.settings.token_ttl_days,
+            )
+        except DomainError as error:
+            return RegisterPayload(user_errors=user_errors(error))
+        return RegisterPayload(token=token, user=User.of(user))
+
+    @strawberry.mutation(description="Sign in with email and password.")
+    async def login(self, info: Info, input: LoginInput) -> LoginPayload:  # type: ignore[valid-type]
+        try:
+            token, user = await accounts.login(
+                input.email, input.password, info.context.settings.token_ttl_days
+            )
+        except DomainError as error:
+            return LoginPayload(user_errors=user_errors(error))
+        return LoginPayload(token=token, user=User.of(user))
+
+    @strawberry.mutation(description="Sign out: revoke this token, or all of yours.")
+    async def logout(self, info: Info, input: LogoutInput) -> LogoutPayload:
+        viewer = await info.context.require_viewer()
+        count = await accounts.logout(viewer, info.context.token_hash, bool(input.all_sessions))
+        return LogoutPayload(revoked_count=count)
