@@ -26,7 +26,6 @@ from models import (
     SignUpQuestion,
     User,
 )
-from models.enums import GroupRole
 
 M = TypeVar("M", bound=Model)
 
@@ -52,15 +51,19 @@ def grouped(
     return load
 
 
-def viewer_roles(viewer_id: int | None) -> Callable[[Sequence[int]], Coroutine[Any, Any, list]]:
-    """The viewer's role in each group (None when not a member)."""
+def viewer_rows(
+    model: type[M], viewer_id: int | None, key_field: str, user_field: str = "user_id"
+) -> Callable[[Sequence[int]], Coroutine[Any, Any, list[list[M]]]]:
+    """The viewer's own rows of `model`, grouped by `key_field` (none when anonymous)."""
 
-    async def load(group_ids: Sequence[int]) -> list[GroupRole | None]:
+    async def load(keys: Sequence[int]) -> list[list[M]]:
         if viewer_id is None:
-            return [None for _ in group_ids]
-        rows = await GroupMembership.filter(user_id=viewer_id, group_id__in=list(group_ids))
-        roles = {row.group_id: row.role for row in rows}
-        return [roles.get(group_id) for group_id in group_ids]
+            return [[] for _ in keys]
+        found: dict[int, list[M]] = defaultdict(list)
+        rows = await model.filter(**{user_field: viewer_id, f"{key_field}__in": list(keys)})
+        for row in sorted(rows, key=lambda r: r.pk):
+            found[getattr(row, key_field)].append(row)
+        return [found.get(key, []) for key in keys]
 
     return load
 
@@ -78,7 +81,8 @@ class Loaders:
     steps_by_program: DataLoader[int, list[ProgramStep]] = field(init=False)
     milestones_by_pair: DataLoader[int, list[Milestone]] = field(init=False)
     answers_by_sign_up: DataLoader[int, list[Answer]] = field(init=False)
-    viewer_role: DataLoader[int, GroupRole | None] = field(init=False)
+    viewer_memberships: DataLoader[int, list[GroupMembership]] = field(init=False)
+    viewer_sign_ups: DataLoader[int, list[SignUp]] = field(init=False)
 
     def __post_init__(self) -> None:
         self.users = DataLoader(by_pk(User))
@@ -91,4 +95,13 @@ class Loaders:
         self.steps_by_program = DataLoader(grouped(ProgramStep, "program_id"))
         self.milestones_by_pair = DataLoader(grouped(Milestone, "pair_id"))
         self.answers_by_sign_up = DataLoader(grouped(Answer, "sign_up_id", order="question_id"))
-        self.viewer_role = DataLoader(viewer_roles(self.viewer_id))
+        # Keyed by group: at most one row (the unique membership).
+        self.viewer_memberships = DataLoader(
+            viewer_rows(GroupMembership, self.viewer_id, "group_id")
+        )
+        # Keyed by program: the viewer's sign-ups to it, oldest first.
+        self.viewer_sign_ups = DataLoader(viewer_rows(SignUp, self.viewer_id, "program_id"))
+
+    async def viewer_membership(self, group_id: int) -> GroupMembership | None:
+        rows = await self.viewer_memberships.load(group_id)
+        return rows[0] if rows else None

@@ -65,11 +65,10 @@ class Group(Node):
 
     @strawberry.field(description="Your membership; null if you are not a member.")
     async def viewer_membership(self, info: Info) -> GroupMembership | None:
-        viewer = await info.context.viewer()
-        if viewer is None or await viewer_role(info, self.model.pk) is None:
+        if await info.context.viewer() is None:
             return None
-        membership = await MembershipModel.get(group_id=self.model.pk, user_id=viewer.pk)
-        return GroupMembership.of(membership)
+        membership = await info.context.loaders.viewer_membership(self.model.pk)
+        return GroupMembership.of(membership) if membership else None
 
     @strawberry.field(description="The members; null unless you are one.")
     async def members(

@@ -18,7 +18,8 @@ __all__ = ["can_see_pair", "can_see_program", "is_pair_member", "is_viewer", "vi
 async def viewer_role(info: Info, group_id: int) -> GroupRole | None:
     if await info.context.viewer() is None:
         return None
-    return await info.context.loaders.viewer_role.load(group_id)
+    membership = await info.context.loaders.viewer_membership(group_id)
+    return membership.role if membership else None
 
 
 async def is_viewer(info: Info, user: User) -> bool:

@@ -114,8 +114,8 @@ class Program(Node):
     async def viewer_sign_ups(self, info: Info) -> list[LazySignUp]:
         from schema.signups import SignUp
 
-        viewer = await info.context.require_viewer()
-        rows = await SignUpModel.filter(program_id=self.model.pk, user_id=viewer.pk).order_by("id")
+        await info.context.require_viewer()
+        rows = await info.context.loaders.viewer_sign_ups.load(self.model.pk)
         return [SignUp.of(row) for row in rows]
 
     @strawberry.field(description="Everyone's sign-ups; group admins only, null for others.")

@@ -116,13 +116,11 @@ async def _lock_pair(pair_pk: int) -> Pair:
 async def _release_slots(pair: Pair, *, mentee_keeps_slot: bool) -> None:
     """A pair stopped being ACTIVE: free the mentor's slot, and the mentee's unless the
     pair completed (a mentee stays MATCHED with a COMPLETED pair)."""
-    await SignUp.filter(pk=pair.mentor_sign_up_id).update(
-        slots_used=F("slots_used") - 1, active_pair_count=F("active_pair_count") - 1
-    )
-    mentee_slots = F("slots_used") if mentee_keeps_slot else F("slots_used") - 1
-    await SignUp.filter(pk=pair.mentee_sign_up_id).update(
-        slots_used=mentee_slots, active_pair_count=F("active_pair_count") - 1
-    )
+    released = {"slots_used": F("slots_used") - 1, "active_pair_count": F("active_pair_count") - 1}
+    await SignUp.filter(pk=pair.mentor_sign_up_id).update(**released)
+    if mentee_keeps_slot:
+        released.pop("slots_used")
+    await SignUp.filter(pk=pair.mentee_sign_up_id).update(**released)
     await _refresh_sign_up_status(pair.mentor_sign_up_id)
     await _refresh_sign_up_status(pair.mentee_sign_up_id)
 
