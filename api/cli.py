@@ -24,7 +24,7 @@ def _serve(settings: Settings) -> None:
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
-        ws="websockets",
+        ws="websockets-sansio",
     )
 
 

@@ -40,7 +40,10 @@ class Settings:
             allowed_origins=_list(env.get("ALLOWED_ORIGINS")),
             debug=_bool(env.get("DEBUG"), False),
             token_ttl_days=int(env.get("TOKEN_TTL_DAYS") or cls.token_ttl_days),
-            log_level=(env.get("LOG_LEVEL") or cls.log_level).lower(),
+            log_level=(
+                env.get("LOG_LEVEL")
+                or ("debug" if _bool(env.get("DEBUG"), False) else cls.log_level)
+            ).lower(),
         )
 
     @property
