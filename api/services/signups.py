@@ -48,7 +48,7 @@ async def sign_up(
     check = FormatChecker()
     if role == MentorshipRole.MENTEE and capacity is not None:
         check.add("INVALID_CAPACITY", "Only mentors have a capacity.", ["capacity"])
-    elif role == MentorshipRole.MENTOR and not 1 <= (capacity or 1) <= MAX_MENTOR_CAPACITY:
+    elif capacity is not None and not 1 <= capacity <= MAX_MENTOR_CAPACITY:
         check.add(
             "INVALID_CAPACITY",
             f"A mentor can take 1 to {MAX_MENTOR_CAPACITY} mentees.",
@@ -87,7 +87,7 @@ async def sign_up(
                 program=program,
                 user=viewer,
                 role=role,
-                capacity=(capacity or 1) if role == MentorshipRole.MENTOR else 1,
+                capacity=1 if capacity is None else capacity,
             )
             await Answer.bulk_create(
                 [Answer(sign_up=record, question_id=pk, value=v) for pk, v in clean.items()]
