@@ -37,6 +37,11 @@ class Context:
             self.refresh_loaders()
         return self._viewer
 
+    def sign_in(self, user: User, token: str) -> None:
+        """After register/login, the rest of the request sees the new session's user."""
+        self.token, self._viewer, self._resolved = token, user, True
+        self.refresh_loaders()
+
     async def require_viewer(self) -> User:
         viewer = await self.viewer()
         if viewer is None:

@@ -209,6 +209,7 @@ class UserMutations:
             )
         except DomainError as error:
             return RegisterPayload(user_errors=user_errors(error))
+        info.context.sign_in(user, token)
         return RegisterPayload(token=token, user=User.of(user))
 
     @strawberry.mutation(description="Sign in with email and password.")
@@ -219,6 +220,7 @@ class UserMutations:
             )
         except DomainError as error:
             return LoginPayload(user_errors=user_errors(error))
+        info.context.sign_in(user, token)
         return LoginPayload(token=token, user=User.of(user))
 
     @strawberry.mutation(description="Sign out: revoke this token, or all of yours.")
