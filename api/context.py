@@ -11,7 +11,6 @@ from starlette.websockets import WebSocket
 from api import auth
 from api.dataloaders import Loaders
 from api.errors import Unauthenticated
-from api.pubsub import PubSub
 from api.settings import Settings
 from models import User
 
@@ -21,7 +20,6 @@ class Context:
     request: Request | WebSocket
     response: Any
     settings: Settings
-    pubsub: PubSub
     token: str | None = None
     # Strawberry stores the websocket `connection_init` payload here.
     connection_params: dict[str, Any] | None = None

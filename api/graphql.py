@@ -36,7 +36,6 @@ class MentorshipGraphQL(GraphQL):
             request=request,
             response=response,
             settings=self.settings,
-            pubsub=request.app.state.pubsub,
             token=token,
         )
 

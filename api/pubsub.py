@@ -36,13 +36,15 @@ class PubSub:
     async def disconnect(self) -> None:
         await self._broadcast.disconnect()
 
-    async def publish(self, channel: str, event: dict[str, Any]) -> None:
-        """Publish after commit. A failure is logged, never raised: the change stands."""
+    async def publish(self, channel: str, event: dict[str, Any]) -> bool:
+        """Publish after commit. A failure is logged and reported, never raised."""
         try:
             await self._broadcast.publish(channel, json.dumps(event, separators=(",", ":")))
-            self.published_count += 1
         except Exception:
-            log.exception("publishing %s on %s failed", event.get("type"), channel)
+            log.warning("publishing on %s failed", channel, exc_info=True)
+            return False
+        self.published_count += 1
+        return True
 
     @asynccontextmanager
     async def subscribe(self, channel: str) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
@@ -81,9 +83,9 @@ def current() -> PubSub:
     return _current
 
 
-async def publish_pair_event(pair_id: int, event_type: str, **ids: int | bool) -> None:
-    """Tell the pair's listeners what changed. Call only after the transaction commits."""
+async def publish_pair_message(pair_id: int, message: dict[str, Any]) -> bool:
+    """Publish on the pair's channel; False when it could not be handed to the backend."""
     if _current is None:
-        log.debug("no event bus (not serving); %s on pair %s not published", event_type, pair_id)
-        return
-    await _current.publish(pair_channel(pair_id), {"type": event_type, "pairId": pair_id, **ids})
+        log.debug("no event bus (not serving): event of pair %s not published", pair_id)
+        return True
+    return await _current.publish(pair_channel(pair_id), message)

@@ -1,5 +1,6 @@
 """The data and its constraints. One module per domain; Tortoise discovers them here."""
 
+from models.events import PairEvent
 from models.groups import Group, GroupMembership
 from models.pairs import CheckIn, Milestone, Pair
 from models.programs import Program, ProgramStep, SignUpQuestion
@@ -14,6 +15,7 @@ __all__ = [
     "GroupMembership",
     "Milestone",
     "Pair",
+    "PairEvent",
     "Program",
     "ProgramStep",
     "SignUp",

@@ -27,6 +27,7 @@ class Pair(Model):
     milestone_count = fields.IntField(default=0)
     completed_milestone_count = fields.IntField(default=0)
     check_in_count = fields.IntField(default=0)
+    event_count = fields.IntField(default=0, description="Sequence of the last PairEvent.")
     last_check_in_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     completed_at = fields.DatetimeField(null=True)

@@ -7,9 +7,16 @@ import strawberry
 from schema.errors import MentorshipSchema, schema_extensions
 from schema.groups import Group, GroupMembership, GroupMutations, GroupQueries
 from schema.nodes import NodeQueries
-from schema.pairs import CheckIn, Milestone, Pair, PairMutations, PairQueries, PairSubscriptions
+from schema.pairs import CheckIn, Milestone, Pair, PairMutations, PairQueries
 from schema.programs import Program, ProgramMutations, ProgramQueries, SignUpQuestion
 from schema.signups import SignUp, SignUpMutations
+from schema.subscriptions import (
+    CheckInPostedEvent,
+    MilestoneCompletedEvent,
+    PairCompletedEvent,
+    PairEndedEvent,
+    PairSubscriptions,
+)
 from schema.users import User, UserMutations, UserQueries
 
 
@@ -56,6 +63,10 @@ def build_schema(*, debug: bool = False) -> strawberry.Schema:
             Pair,
             Milestone,
             CheckIn,
+            MilestoneCompletedEvent,
+            CheckInPostedEvent,
+            PairCompletedEvent,
+            PairEndedEvent,
         ],
         extensions=schema_extensions(debug=debug),
     )

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import AsyncGenerator
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
 
-from api.errors import DomainError, Forbidden
-from api.pubsub import pair_channel
+from api.errors import DomainError
 from api.services import pairs as pairs_service
 from models import CheckIn as CheckInModel
 from models import Milestone as MilestoneModel
@@ -28,7 +26,7 @@ from schema.common import (
     paginate,
     user_errors,
 )
-from schema.ids import decode_id, pk_of
+from schema.ids import pk_of
 from schema.permissions import is_pair_member
 from schema.programs import Program
 from schema.signups import SignUp
@@ -319,66 +317,3 @@ class PairMutations:
         return EndPairPayload(
             pair=Pair.of(pair), mentor_sign_up=SignUp.of(mentor), mentee_sign_up=SignUp.of(mentee)
         )
-
-
-_TERMINAL = {"pair_ended"}
-
-
-def _is_terminal(event: dict[str, Any]) -> bool:
-    return event["type"] in _TERMINAL or bool(event.get("pairCompleted"))
-
-
-async def pair_events(info: Info, pair_id: str, wanted: set[str]) -> AsyncGenerator[dict, None]:
-    """Events of one of the viewer's pairs, as they commit; ends when the pair does.
-
-    Raises before the first event, so the client gets one `next` with the error and
-    then `complete`.
-    """
-    viewer = await info.context.require_viewer()
-    try:
-        kind, pk = decode_id(pair_id)
-    except Exception:
-        raise Forbidden("Not one of your pairs.") from None
-    pair = await PairModel.get_or_none(pk=pk) if kind == "Pair" else None
-    if pair is None or not is_pair_member(viewer.pk, pair):
-        raise Forbidden("Not one of your pairs.")
-    async with info.context.pubsub.subscribe(pair_channel(pair.pk)) as events:
-        async for event in events:
-            if event["type"] in wanted:
-                info.context.refresh_loaders()
-                yield event
-            if _is_terminal(event):
-                return
-
-
-@strawberry.type
-class PairSubscriptions:
-    @strawberry.subscription(description="Every milestone your pair completes, as it commits.")
-    async def milestone_completed(
-        self,
-        info: Info,
-        pair_id: Annotated[strawberry.ID, strawberry.argument(description="One of your pairs.")],
-    ) -> AsyncGenerator[Milestone, None]:
-        async for event in pair_events(info, pair_id, {"milestone_completed"}):
-            yield Milestone.of(await MilestoneModel.get(pk=event["milestoneId"]))
-
-    @strawberry.subscription(description="Every check-in posted to your pair, yours included.")
-    async def check_in_posted(
-        self,
-        info: Info,
-        pair_id: Annotated[strawberry.ID, strawberry.argument(description="One of your pairs.")],
-    ) -> AsyncGenerator[CheckIn, None]:
-        async for event in pair_events(info, pair_id, {"check_in_posted"}):
-            yield CheckIn.of(await CheckInModel.get(pk=event["checkInId"]))
-
-    @strawberry.subscription(
-        description="Your pair after every change: check-in, milestone, end, completion."
-    )
-    async def pair_updated(
-        self,
-        info: Info,
-        pair_id: Annotated[strawberry.ID, strawberry.argument(description="One of your pairs.")],
-    ) -> AsyncGenerator[Pair, None]:
-        wanted = {"milestone_completed", "check_in_posted", "pair_ended"}
-        async for event in pair_events(info, pair_id, wanted):
-            yield Pair.of(await PairModel.get(pk=event["pairId"]))

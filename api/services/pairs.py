@@ -12,11 +12,10 @@ from tortoise.transactions import in_transaction
 
 from api.clock import now
 from api.errors import require
-from api.pubsub import publish_pair_event
-from api.services import access
+from api.services import access, events
 from api.validation import CHECK_IN_MAX, REASON_MAX, FormatChecker
 from models import CheckIn, Milestone, Pair, ProgramStep, SignUp, User
-from models.enums import MentorshipRole, PairStatus, SignUpStatus
+from models.enums import MentorshipRole, PairEventKind, PairStatus, SignUpStatus
 
 _NOT_ACTIVE = "This pair is no longer active."
 
@@ -138,16 +137,17 @@ async def complete_milestone(viewer: User, milestone_pk: int) -> tuple[Milestone
             changed == 1, "ALREADY_COMPLETED", "This milestone is already done.", ["milestoneId"]
         )
         pair.completed_milestone_count += 1
-        finished = pair.completed_milestone_count >= pair.milestone_count
-        if finished:
+        recorded = [
+            await events.record(pair, PairEventKind.MILESTONE_COMPLETED, milestone_id=milestone.pk)
+        ]
+        if pair.completed_milestone_count >= pair.milestone_count:
             pair.status = PairStatus.COMPLETED
             pair.completed_at = now()
             await _release_slots(pair, mentee_keeps_slot=True)
+            recorded.append(await events.record(pair, PairEventKind.PAIR_COMPLETED))
         await pair.save(update_fields=["completed_milestone_count", "status", "completed_at"])
+    await events.publish(recorded)
     await milestone.refresh_from_db()
-    await publish_pair_event(
-        pair.pk, "milestone_completed", milestoneId=milestone.pk, pairCompleted=finished
-    )
     return milestone, pair
 
 
@@ -164,7 +164,8 @@ async def post_check_in(viewer: User, pair_pk: int, body: str) -> tuple[CheckIn,
         pair.check_in_count += 1
         pair.last_check_in_at = check_in.created_at
         await pair.save(update_fields=["check_in_count", "last_check_in_at"])
-    await publish_pair_event(pair.pk, "check_in_posted", checkInId=check_in.pk)
+        event = await events.record(pair, PairEventKind.CHECK_IN_POSTED, check_in_id=check_in.pk)
+    await events.publish([event])
     return check_in, pair
 
 
@@ -183,7 +184,8 @@ async def end_pair(viewer: User, pair_pk: int, reason: str | None) -> tuple[Pair
         pair.end_reason = reason
         await pair.save(update_fields=["status", "ended_at", "ended_by_id", "end_reason"])
         await _release_slots(pair, mentee_keeps_slot=False)
-    await publish_pair_event(pair.pk, "pair_ended")
+        event = await events.record(pair, PairEventKind.PAIR_ENDED, reason=reason)
+    await events.publish([event])
     mentor = await SignUp.get(pk=pair.mentor_sign_up_id)
     mentee = await SignUp.get(pk=pair.mentee_sign_up_id)
     return pair, mentor, mentee

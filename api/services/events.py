@@ -1,0 +1,133 @@
+"""The pair event log: record in the change's transaction, publish after commit,
+and follow a pair with replay, so no subscriber misses or repeats an event.
+
+A live message carries the whole event, so the usual path costs no query; a
+subscriber that sees a gap in the sequence (a lost publish, a broker outage) reads
+the missing events back from the table.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Iterable
+from datetime import datetime
+from typing import Any
+
+from api import pubsub
+from api.clock import now
+from models import Pair, PairEvent
+from models.enums import PairEventKind
+
+log = logging.getLogger(__name__)
+
+TERMINAL = frozenset({PairEventKind.PAIR_COMPLETED, PairEventKind.PAIR_ENDED})
+_RETRY_DELAYS = (0.2, 0.5, 1, 2, 5, 10, 30)
+_retries: set[asyncio.Task] = set()
+
+
+async def record(
+    pair: Pair,
+    kind: PairEventKind,
+    *,
+    milestone_id: int | None = None,
+    check_in_id: int | None = None,
+    reason: str | None = None,
+) -> PairEvent:
+    """Append an event. Call inside the change's transaction, with the pair row locked
+    (services lock it first), so sequences rise without gaps."""
+    pair.event_count += 1
+    await Pair.filter(pk=pair.pk).update(event_count=pair.event_count)
+    return await PairEvent.create(
+        pair_id=pair.pk,
+        sequence=pair.event_count,
+        kind=kind,
+        milestone_id=milestone_id,
+        check_in_id=check_in_id,
+        reason=reason,
+        occurred_at=now(),
+    )
+
+
+def to_message(event: PairEvent) -> dict[str, Any]:
+    return {
+        "id": event.pk,
+        "pairId": event.pair_id,
+        "sequence": event.sequence,
+        "kind": event.kind.value,
+        "milestoneId": event.milestone_id,
+        "checkInId": event.check_in_id,
+        "reason": event.reason,
+        "occurredAt": event.occurred_at.isoformat(),
+    }
+
+
+def from_message(message: dict[str, Any]) -> PairEvent:
+    """The event as published: the same fields as its row, without a query."""
+    return PairEvent(
+        id=message["id"],
+        pair_id=message["pairId"],
+        sequence=message["sequence"],
+        kind=PairEventKind(message["kind"]),
+        milestone_id=message["milestoneId"],
+        check_in_id=message["checkInId"],
+        reason=message["reason"],
+        occurred_at=datetime.fromisoformat(message["occurredAt"]),
+    )
+
+
+async def publish(events: Iterable[PairEvent]) -> None:
+    """Publish committed events. A failure never fails the change: the rows stand, a
+    background retry publishes again, and subscribers fill gaps from the table."""
+    for event in events:
+        if not await pubsub.publish_pair_message(event.pair_id, to_message(event)):
+            task = asyncio.create_task(_retry(event))
+            _retries.add(task)
+            task.add_done_callback(_retries.discard)
+
+
+async def _retry(event: PairEvent) -> None:
+    for delay in _RETRY_DELAYS:
+        await asyncio.sleep(delay)
+        if await pubsub.publish_pair_message(event.pair_id, to_message(event)):
+            return
+    log.error("gave up publishing event %s of pair %s", event.sequence, event.pair_id)
+
+
+async def events_after(pair_pk: int, sequence: int, upto: int | None = None) -> list[PairEvent]:
+    query = PairEvent.filter(pair_id=pair_pk, sequence__gt=sequence)
+    if upto is not None:
+        query = query.filter(sequence__lte=upto)
+    return await query.order_by("sequence")
+
+
+async def follow(pair_pk: int, after: int | None) -> AsyncIterator[PairEvent]:
+    """The pair's events after sequence `after` (None: from now on), in order, each once.
+
+    It listens before it reads, so nothing committed in between is missed; a live
+    event at or below the last one yielded is a duplicate and is skipped. The stream
+    ends after the event that ends the pair.
+    """
+    async with pubsub.current().subscribe(pubsub.pair_channel(pair_pk)) as live:
+        if after is None:
+            last = (await Pair.get(pk=pair_pk).only("id", "event_count")).event_count
+        else:
+            last = after
+            for event in await events_after(pair_pk, last):
+                yield event
+                last = event.sequence
+                if event.kind in TERMINAL:
+                    return
+        async for message in live:
+            sequence = message["sequence"]
+            if sequence <= last:
+                continue
+            if sequence == last + 1:
+                batch = [from_message(message)]
+            else:  # a gap: something was not delivered live; the table has it
+                batch = await events_after(pair_pk, last, upto=sequence)
+            for event in batch:
+                yield event
+                last = event.sequence
+                if event.kind in TERMINAL:
+                    return

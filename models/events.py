@@ -1,0 +1,31 @@
+"""The per-pair event log (an outbox): written in the same transaction as the change."""
+
+from tortoise import fields
+from tortoise.models import Model
+
+from models.enums import PairEventKind
+
+
+class PairEvent(Model):
+    """Something the two members of a pair should see, numbered without gaps per pair.
+
+    Live delivery publishes it after commit; a subscriber that missed a message (a
+    failed publish, a broker outage, a reconnect) reads the gap back from this table.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    pair = fields.ForeignKeyField("models.Pair", related_name="events", on_delete=fields.CASCADE)
+    sequence = fields.IntField()
+    kind = fields.CharEnumField(PairEventKind, max_length=32)
+    milestone = fields.ForeignKeyField(
+        "models.Milestone", related_name="events", null=True, on_delete=fields.CASCADE
+    )
+    check_in = fields.ForeignKeyField(
+        "models.CheckIn", related_name="events", null=True, on_delete=fields.CASCADE
+    )
+    reason = fields.CharField(max_length=500, null=True)
+    occurred_at = fields.DatetimeField()
+
+    class Meta:
+        table = "pair_events"
+        unique_together = (("pair", "sequence"),)

@@ -1,0 +1,172 @@
+"""Live updates of a pair, for its two members, from the pair's event log.
+
+Every subscription follows the log (`api.services.events.follow`): it never misses
+or repeats an event, and ends after the event that ends the pair. `pairEvents`
+also replays what happened after a cursor, so a client that lost its connection
+resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+from collections.abc import AsyncGenerator
+from typing import Annotated
+
+import strawberry
+
+from api.errors import BadUserInput, Forbidden
+from api.services import events as events_service
+from models import CheckIn as CheckInModel
+from models import Milestone as MilestoneModel
+from models import Pair as PairModel
+from models import PairEvent as PairEventModel
+from models.enums import PairEventKind
+from schema.common import Info
+from schema.ids import decode_id
+from schema.pairs import CheckIn, Milestone, Pair
+from schema.permissions import is_pair_member
+
+PairIdArg = Annotated[strawberry.ID, strawberry.argument(description="One of your pairs.")]
+
+
+def encode_event_cursor(pair_pk: int, sequence: int) -> str:
+    return base64.b64encode(f"PairEvent:{pair_pk}:{sequence}".encode()).decode()
+
+
+def decode_event_cursor(raw: str, pair_pk: int) -> int:
+    """The sequence a cursor of this pair points at; anything else is BAD_USER_INPUT."""
+    try:
+        kind, pair_text, sequence_text = base64.b64decode(raw, validate=True).decode().split(":")
+        if kind != "PairEvent" or int(pair_text) != pair_pk or int(sequence_text) < 0:
+            raise ValueError
+        return int(sequence_text)
+    except ValueError:  # binascii.Error and UnicodeError are ValueErrors too
+        raise BadUserInput("`after` is not a cursor of this pair's events.") from None
+
+
+@strawberry.interface(description="Something that happened to a pair, in order.")
+class PairEvent:
+    model: strawberry.Private[PairEventModel]
+
+    @strawberry.field(description="Pass as `after` to resume right after this event.")
+    def cursor(self) -> str:
+        return encode_event_cursor(self.model.pair_id, self.model.sequence)
+
+    @strawberry.field(description="Position in the pair's history: 1, 2, 3... with no gaps.")
+    def sequence(self) -> int:
+        return self.model.sequence
+
+    @strawberry.field(description="When it happened.")
+    def occurred_at(self) -> datetime.datetime:
+        return self.model.occurred_at
+
+    @strawberry.field(description="The pair, as it is now.")
+    async def pair(self, info: Info) -> Pair:
+        return Pair.of(await info.context.loaders.pairs.load(self.model.pair_id))
+
+
+@strawberry.type(description="A milestone was completed.")
+class MilestoneCompletedEvent(PairEvent):
+    @strawberry.field(description="The milestone.")
+    async def milestone(self) -> Milestone:
+        return Milestone.of(await MilestoneModel.get(pk=self.model.milestone_id))
+
+
+@strawberry.type(description="A check-in was posted.")
+class CheckInPostedEvent(PairEvent):
+    @strawberry.field(description="The check-in.")
+    async def check_in(self) -> CheckIn:
+        return CheckIn.of(await CheckInModel.get(pk=self.model.check_in_id))
+
+
+@strawberry.type(description="Every milestone is done: the pair is COMPLETED.")
+class PairCompletedEvent(PairEvent):
+    pass
+
+
+@strawberry.type(description="The pair was ended early.")
+class PairEndedEvent(PairEvent):
+    @strawberry.field(description="Why, if a reason was given.")
+    def reason(self) -> str | None:
+        return self.model.reason
+
+
+_EVENT_TYPES: dict[PairEventKind, type[PairEvent]] = {
+    PairEventKind.MILESTONE_COMPLETED: MilestoneCompletedEvent,
+    PairEventKind.CHECK_IN_POSTED: CheckInPostedEvent,
+    PairEventKind.PAIR_COMPLETED: PairCompletedEvent,
+    PairEventKind.PAIR_ENDED: PairEndedEvent,
+}
+
+
+async def _members_pair(info: Info, pair_id: str) -> int:
+    """The pk of one of the viewer's pairs; anything else is FORBIDDEN (API.md)."""
+    viewer = await info.context.require_viewer()
+    try:
+        kind, pk = decode_id(pair_id)
+    except BadUserInput:
+        raise Forbidden("Not one of your pairs.") from None
+    pair = await PairModel.get_or_none(pk=pk) if kind == "Pair" else None
+    if pair is None or not is_pair_member(viewer.pk, pair):
+        raise Forbidden("Not one of your pairs.")
+    return pair.pk
+
+
+async def _follow(
+    info: Info, pair_id: str, *, replay: bool = False, after: str | None = None
+) -> AsyncGenerator[PairEventModel, None]:
+    """Events from now on, or with `replay` every event after the cursor `after` (all
+    when null). Checks come before the first event, so a refusal is one `next` with
+    the error, then `complete`. Loaders are fresh for every event."""
+    pair_pk = await _members_pair(info, pair_id)
+    since = None
+    if replay:
+        since = decode_event_cursor(after, pair_pk) if after is not None else 0
+    async for event in events_service.follow(pair_pk, since):
+        info.context.refresh_loaders()
+        yield event
+
+
+@strawberry.type
+class PairSubscriptions:
+    @strawberry.subscription(description="Every milestone your pair completes, as it commits.")
+    async def milestone_completed(
+        self, info: Info, pair_id: PairIdArg
+    ) -> AsyncGenerator[Milestone, None]:
+        async for event in _follow(info, pair_id):
+            if event.kind == PairEventKind.MILESTONE_COMPLETED:
+                yield Milestone.of(await MilestoneModel.get(pk=event.milestone_id))
+
+    @strawberry.subscription(description="Every check-in posted to your pair, yours included.")
+    async def check_in_posted(
+        self, info: Info, pair_id: PairIdArg
+    ) -> AsyncGenerator[CheckIn, None]:
+        async for event in _follow(info, pair_id):
+            if event.kind == PairEventKind.CHECK_IN_POSTED:
+                yield CheckIn.of(await CheckInModel.get(pk=event.check_in_id))
+
+    @strawberry.subscription(
+        description="Your pair after every change: check-in, milestone, end, completion."
+    )
+    async def pair_updated(self, info: Info, pair_id: PairIdArg) -> AsyncGenerator[Pair, None]:
+        async for event in _follow(info, pair_id):
+            # The milestone that completes a pair already shows it COMPLETED.
+            if event.kind != PairEventKind.PAIR_COMPLETED:
+                yield Pair.of(await PairModel.get(pk=event.pair_id))
+
+    @strawberry.subscription(
+        description="Your pair's events after `after` (all of them when null), replayed "
+        "from storage, then live: in order, each exactly once."
+    )
+    async def pair_events(
+        self,
+        info: Info,
+        pair_id: PairIdArg,
+        after: Annotated[
+            str | None,
+            strawberry.argument(description="The cursor of the last event you received."),
+        ] = None,
+    ) -> AsyncGenerator[PairEvent, None]:
+        async for event in _follow(info, pair_id, replay=True, after=after):
+            yield _EVENT_TYPES[event.kind](model=event)
