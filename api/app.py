@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import Route, WebSocketRoute
 from tortoise import Tortoise
 
+from api import auth
 from api import pubsub as pubsub_module
 from api.db import tortoise_config
 from api.graphql import MentorshipGraphQL
@@ -24,6 +25,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     from schema import build_schema
 
     settings = settings or Settings.from_env()
+    auth.configure_hashing(settings.password_hash_time_cost, settings.password_hash_memory_kib)
     graphql = MentorshipGraphQL(build_schema(debug=settings.debug), settings)
 
     @contextlib.asynccontextmanager

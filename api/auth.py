@@ -15,7 +15,16 @@ from models import AuthToken, User
 
 _hasher = PasswordHasher()
 # Verifying against this keeps a login for an unknown email as slow as a real one.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+_dummy_hash = _hasher.hash("not-a-real-password")
+
+
+def configure_hashing(time_cost: int, memory_kib: int) -> None:
+    """Set argon2's cost (settings: PASSWORD_HASH_TIME_COST, PASSWORD_HASH_MEMORY_KIB).
+    Existing hashes keep verifying: argon2 stores its parameters in each hash."""
+    global _hasher, _dummy_hash
+    if (_hasher.time_cost, _hasher.memory_cost) != (time_cost, memory_kib):
+        _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
+        _dummy_hash = _hasher.hash("not-a-real-password")
 
 
 async def hash_password(password: str) -> str:
@@ -26,7 +35,7 @@ async def hash_password(password: str) -> str:
 async def verify_password(password_hash: str | None, password: str) -> bool:
     def _verify() -> bool:
         try:
-            return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+            return _hasher.verify(password_hash or _dummy_hash, password) and bool(password_hash)
         except (VerificationError, InvalidHashError):
             return False
 

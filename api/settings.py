@@ -28,6 +28,9 @@ class Settings:
     debug: bool = False
     token_ttl_days: int = 30
     log_level: str = "info"
+    # argon2id cost; the defaults are argon2-cffi's (RFC 9106's low-memory choice).
+    password_hash_time_cost: int = 3
+    password_hash_memory_kib: int = 65536
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -44,6 +47,12 @@ class Settings:
                 env.get("LOG_LEVEL")
                 or ("debug" if _bool(env.get("DEBUG"), False) else cls.log_level)
             ).lower(),
+            password_hash_time_cost=int(
+                env.get("PASSWORD_HASH_TIME_COST") or cls.password_hash_time_cost
+            ),
+            password_hash_memory_kib=int(
+                env.get("PASSWORD_HASH_MEMORY_KIB") or cls.password_hash_memory_kib
+            ),
         )
 
     @property

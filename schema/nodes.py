@@ -88,6 +88,7 @@ class NodeQueries:
         info: Info,
         ids: Annotated[list[strawberry.ID], strawberry.argument(description="At most 100 IDs.")],
     ) -> list[Node | None]:
+        await info.context.require_viewer()
         if len(ids) > LIST_MAX:
             raise BadUserInput(f"At most {LIST_MAX} IDs.")
         for raw in ids:

@@ -34,7 +34,13 @@ def db_path(template_db: Path, tmp_path: Path) -> Path:
 
 @pytest.fixture
 def settings(db_path: Path) -> Settings:
-    return Settings(database_url=f"sqlite://{db_path}", broadcast_url="memory://")
+    # Still argon2, at its lowest cost: the suite registers hundreds of people.
+    return Settings(
+        database_url=f"sqlite://{db_path}",
+        broadcast_url="memory://",
+        password_hash_time_cost=1,
+        password_hash_memory_kib=64,
+    )
 
 
 @pytest.fixture
