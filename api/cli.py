@@ -13,19 +13,39 @@ from api.settings import Settings
 def _serve(settings: Settings) -> None:
     import uvicorn
 
-    from api.app import create_app
-
+    if settings.workers > 1 and not settings.is_shared:
+        sys.exit(
+            "WORKERS > 1 needs a shared database and broker: set DATABASE_URL to "
+            "PostgreSQL and BROADCAST_URL to Redis (README, Scaling out)."
+        )
     if settings.is_embedded:
         # One process owns the SQLite file: it may bring the schema up to date itself.
-        # With PostgreSQL, run `python -m api migrate` once before starting workers.
         asyncio.run(_migrate(settings))
+    else:
+        # Many workers may start at once: they never migrate; `python -m api migrate` does.
+        pending = asyncio.run(_pending(settings))
+        if pending:
+            sys.exit(
+                f"The database needs migrations {', '.join(pending)}: "
+                "run `python -m api migrate` once, then start the workers."
+            )
     uvicorn.run(
-        create_app(settings),
+        "api.app:create_app",
+        factory=True,
         host=settings.host,
         port=settings.port,
+        workers=settings.workers,
         log_level=settings.log_level,
         ws="websockets-sansio",
+        loop="uvloop",
+        http="httptools",
     )
+
+
+async def _pending(settings: Settings) -> list[str]:
+    from api.db import pending_migrations
+
+    return await pending_migrations(settings.database_url)
 
 
 async def _migrate(settings: Settings) -> None:

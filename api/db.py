@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from tortoise import Tortoise
+from tortoise.connection import get_connection
 from tortoise.migrations.api.migrate import migrate as run_migrations
+from tortoise.migrations.executor import MigrationExecutor
 
 from api.settings import Settings
 
@@ -31,6 +33,19 @@ async def migrate(database_url: str) -> None:
     """Apply pending migrations (models/migrations), then close the connections."""
     try:
         await run_migrations(config=tortoise_config(database_url))
+    finally:
+        await Tortoise.close_connections()
+
+
+async def pending_migrations(database_url: str) -> list[str]:
+    """Names of the migrations not yet applied (all of them on an empty database)."""
+    config = tortoise_config(database_url)
+    await Tortoise.init(config=config, init_connections=True)
+    try:
+        executor = MigrationExecutor(get_connection("default"), config["apps"])
+        return [
+            f"{step.migration.app_label}.{step.migration.name}" for step in await executor.plan()
+        ]
     finally:
         await Tortoise.close_connections()
 

@@ -24,6 +24,7 @@ class Settings:
     broadcast_url: str = "memory://"
     host: str = "127.0.0.1"
     port: int = 8000
+    workers: int = 1
     allowed_origins: tuple[str, ...] = field(default_factory=tuple)
     debug: bool = False
     token_ttl_days: int = 30
@@ -40,6 +41,7 @@ class Settings:
             broadcast_url=env.get("BROADCAST_URL") or cls.broadcast_url,
             host=env.get("HOST") or cls.host,
             port=int(env.get("PORT") or cls.port),
+            workers=int(env.get("WORKERS") or cls.workers),
             allowed_origins=_list(env.get("ALLOWED_ORIGINS")),
             debug=_bool(env.get("DEBUG"), False),
             token_ttl_days=int(env.get("TOKEN_TTL_DAYS") or cls.token_ttl_days),
@@ -53,6 +55,13 @@ class Settings:
             password_hash_memory_kib=int(
                 env.get("PASSWORD_HASH_MEMORY_KIB") or cls.password_hash_memory_kib
             ),
+        )
+
+    @property
+    def is_shared(self) -> bool:
+        """Neither SQLite nor in-process pub/sub: many processes can share the state."""
+        return not (
+            self.database_url.startswith("sqlite") or self.broadcast_url.startswith("memory")
         )
 
     @property
