@@ -3,8 +3,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Where `make test-scaled` runs the suite (what `.ci/services start` provides).
+TEST_DATABASE_URL ?= postgres://postgres:postgres@127.0.0.1:5432/mentorship_test
+TEST_BROADCAST_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: install run test lint format schema clean
+.PHONY: install run test test-scaled services-stop lint format schema clean
 
 install: $(STAMP)
 
@@ -19,9 +22,19 @@ run: install
 	$(BIN)/python -m api seed-demo --if-empty
 	$(BIN)/python -m api serve
 
-## Run the test suite.
+## Run the test suite (SQLite file per test, in-process pub/sub).
 test: install
-	$(BIN)/python -m pytest
+	env -u TEST_DATABASE_URL -u TEST_BROADCAST_URL $(BIN)/python -m pytest
+
+## Run the test suite against PostgreSQL and Redis on 127.0.0.1 (installed and started if
+## needed: root or sudo; they stay up, `make services-stop` stops what this started).
+test-scaled: install
+	.ci/services start >/dev/null
+	TEST_DATABASE_URL='$(TEST_DATABASE_URL)' TEST_BROADCAST_URL='$(TEST_BROADCAST_URL)' \
+		$(BIN)/python -m pytest
+
+services-stop:
+	.ci/services stop
 
 lint: install
 	$(BIN)/ruff check .

@@ -41,6 +41,27 @@ class BadUserInput(ApiError):
     default_message = "Invalid input."
 
 
+class SlowConsumer(ApiError):
+    """A subscription that fell too far behind its live events and was ended."""
+
+    code = "SLOW_CONSUMER"
+    default_message = (
+        "This subscription fell too far behind its live events and was ended. "
+        "Resubscribe with your last cursor (pairEvents: `after` = the cursor of the last "
+        "event you received) to catch up."
+    )
+
+
+class Unavailable(ApiError):
+    """Live delivery is interrupted (the event broker went away or is not reachable)."""
+
+    code = "UNAVAILABLE"
+    default_message = (
+        "Live event delivery is interrupted. Resubscribe with your last cursor "
+        "(pairEvents: `after` = the cursor of the last event you received) to catch up."
+    )
+
+
 @dataclass(frozen=True)
 class Problem:
     """One user-actionable problem: a `UserErrorCode` name, a message and the input path."""

@@ -3,6 +3,11 @@
 Events are small JSON objects sent as text, so any backend that carries strings
 (memory in one process, Redis across many) works unchanged. Subscribers reload what
 they need from the database, so an event never carries private content.
+
+The broadcast is `api.broadcast.HardenedBroadcast`: a subscription that falls too far
+behind, or whose delivery breaks, ends with a top-level GraphQL error
+(`errors.SlowConsumer`, `errors.Unavailable`) instead of hanging; the client
+resubscribes with its last cursor and the database replay catches it up.
 """
 
 from __future__ import annotations
@@ -11,10 +16,12 @@ import json
 import logging
 from collections import Counter
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
-from broadcaster import Broadcast
+from broadcaster._base import Subscriber, Unsubscribed
+
+from api import broadcast, errors
 
 log = logging.getLogger(__name__)
 
@@ -24,9 +31,9 @@ def pair_channel(pair_id: int) -> str:
 
 
 class PubSub:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, queue_size: int = broadcast.DEFAULT_QUEUE_SIZE) -> None:
         # Built inside the app lifespan: some backends bind to the running loop.
-        self._broadcast = Broadcast(url)
+        self._broadcast = broadcast.create_broadcast(url, queue_size=queue_size)
         self._listeners: Counter[str] = Counter()
         self.published_count = 0  # events handed to the backend; for health checks and tests
 
@@ -48,8 +55,15 @@ class PubSub:
 
     @asynccontextmanager
     async def subscribe(self, channel: str) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
-        """Listen on a channel; the body iterates decoded events until it leaves."""
-        async with self._broadcast.subscribe(channel) as subscriber:
+        """Listen on a channel; the body iterates decoded events until it leaves.
+
+        Raises `errors.Unavailable` when live delivery is down, on entry or while
+        iterating, and `errors.SlowConsumer` when the body fell too far behind."""
+        async with AsyncExitStack() as stack:
+            try:
+                subscriber = await stack.enter_async_context(self._broadcast.subscribe(channel))
+            except broadcast.DeliveryInterrupted as exc:
+                raise errors.Unavailable() from exc
             self._listeners[channel] += 1
             try:
                 yield self._decoded(subscriber)
@@ -63,9 +77,23 @@ class PubSub:
         return self._listeners[channel]
 
     @staticmethod
-    async def _decoded(subscriber: Any) -> AsyncIterator[dict[str, Any]]:
-        async for event in subscriber:
-            yield json.loads(event.message)
+    async def _decoded(subscriber: Subscriber) -> AsyncIterator[dict[str, Any]]:
+        while True:
+            try:
+                event = await subscriber.get()
+            except Unsubscribed:
+                return
+            except broadcast.SlowConsumer as exc:
+                raise errors.SlowConsumer() from exc
+            except broadcast.DeliveryInterrupted as exc:
+                raise errors.Unavailable() from exc
+            try:
+                message = json.loads(event.message)
+            except ValueError:
+                # Not ours, or mangled: skip it; a follower fills any gap from the table.
+                log.warning("undecodable event on %s skipped", event.channel)
+                continue
+            yield message
 
 
 _current: PubSub | None = None

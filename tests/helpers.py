@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import itertools
-import sqlite3
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from starlette.testclient import TestClient
 
 from api.pubsub import pair_channel
 from schema.ids import decode_id
+from tests.backends import dump_database
+
+T = TypeVar("T")
 
 PASSWORD = "correct horse battery"
 ADULT = "1990-01-01"
@@ -132,11 +135,21 @@ class Api:
 
     # --- observing the system --------------------------------------------------------
 
+    def run(self, make: Callable[..., Awaitable[T]], *args: Any) -> T:
+        """Await `make(*args)` on the app's loop, where Tortoise is initialised.
+
+        The way to reach the database straight (ORM or raw SQL) on any backend.
+        """
+        assert self.client.portal is not None, "the TestClient is not running"
+        return self.client.portal.call(make, *args)
+
     def snapshot(self) -> list[str]:
-        """Every row of the database, to show that a refused mutation wrote nothing."""
-        path = self.app.state.settings.database_url.removeprefix("sqlite://")
-        with sqlite3.connect(path) as connection:
-            return list(connection.iterdump())
+        """Every row of the database, to show that a refused mutation wrote nothing.
+
+        One `table: {column: value}` line per row, every table, in id order; read through
+        the app's own connection, so it works on SQLite and PostgreSQL alike.
+        """
+        return self.run(dump_database)
 
     @property
     def published(self) -> int:

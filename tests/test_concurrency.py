@@ -10,16 +10,18 @@ them writes). The TestClient would run them one after another in its portal thre
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
-import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from tortoise import connections
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
 
 from api.services import pairs
 from tests.helpers import (
@@ -413,62 +415,89 @@ async def test_racing_sign_ups_for_the_same_role_make_one(app) -> None:
 
 
 # --- the database enforces capacity and uniqueness by itself -------------------------
+#
+# Raw SQL through the app's own Tortoise connection, so the same statements run on SQLite
+# and PostgreSQL; Tortoise raises its IntegrityError for both drivers' violations.
 
 
-async def _paired_scene(app: Any) -> Scene:
-    """A mentor (capacity 2) with one active pair, and a pending mentee, in the DB file."""
+class _Rollback(Exception):
+    """Raised to leave an `in_transaction` block with its writes undone."""
+
+
+async def _paired_scene(api: AsyncApi) -> Scene:
+    """A mentor (capacity 2) with one active pair, and a pending mentee."""
+    s = await scene(api, mentor_capacities=[2], mentees=2)
+    await api.pair(s.admin, s.mentors[0][1], s.mentees[0][1])
+    return s
+
+
+async def _sign_up_slots() -> list[tuple[str, int, int]]:
+    rows = await connections.get("default").execute_query_dict(
+        "SELECT role, capacity, slots_used FROM sign_ups"
+    )
+    return sorted((row["role"], row["capacity"], row["slots_used"]) for row in rows)
+
+
+async def _refused(statement: str, match: str) -> None:
+    """The statement violates a constraint; its transaction is rolled back."""
+    with pytest.raises(IntegrityError, match=match):
+        async with in_transaction() as db:
+            await db.execute_query(statement)
+
+
+async def test_the_database_rejects_slots_beyond_capacity(app) -> None:
     async with running(app) as api:
-        s = await scene(api, mentor_capacities=[2], mentees=2)
-        await api.pair(s.admin, s.mentors[0][1], s.mentees[0][1])
-        return s
-
-
-async def test_the_database_rejects_slots_beyond_capacity(app, db_path: Path) -> None:
-    await _paired_scene(app)
-    with sqlite3.connect(db_path) as db:
-        rows = db.execute("SELECT id, role, capacity, slots_used FROM sign_ups").fetchall()
-        assert sorted((role, capacity, used) for _, role, capacity, used in rows) == [
-            ("MENTEE", 1, 0),
-            ("MENTEE", 1, 1),
-            ("MENTOR", 2, 1),
-        ]
+        await _paired_scene(api)
+        before = await _sign_up_slots()
+        assert before == [("MENTEE", 1, 0), ("MENTEE", 1, 1), ("MENTOR", 2, 1)]
         for statement in (
             "UPDATE sign_ups SET slots_used = capacity + 1",
             "UPDATE sign_ups SET slots_used = capacity + 1 WHERE role = 'MENTOR'",
             "UPDATE sign_ups SET slots_used = -1",
             "UPDATE sign_ups SET active_pair_count = -1",
         ):
-            with pytest.raises(sqlite3.IntegrityError, match="sign_ups_slots_within_capacity"):
-                db.execute(statement)
+            await _refused(statement, "sign_ups_slots_within_capacity")
         # Up to capacity is allowed: the constraint is exactly "0 <= slots_used <= capacity".
-        db.execute("UPDATE sign_ups SET slots_used = capacity")
-        db.rollback()
-        assert db.execute("SELECT MAX(slots_used - capacity) FROM sign_ups").fetchone() == (0,)
+        with contextlib.suppress(_Rollback):
+            async with in_transaction() as db:
+                await db.execute_query("UPDATE sign_ups SET slots_used = capacity")
+                (row,) = await db.execute_query_dict(
+                    "SELECT MAX(slots_used - capacity) AS over FROM sign_ups"
+                )
+                assert row["over"] == 0
+                raise _Rollback
+        assert await _sign_up_slots() == before
 
 
-async def test_the_database_allows_one_live_sign_up_per_program_person_and_role(
-    app, db_path: Path
-) -> None:
-    await _paired_scene(app)
+async def test_the_database_allows_one_live_sign_up_per_program_person_and_role(app) -> None:
     copy = """
         INSERT INTO sign_ups (program_id, user_id, role, status, capacity, slots_used,
                               active_pair_count, live, created_at, withdrawn_at)
         SELECT program_id, user_id, role, 'PENDING', capacity, 0, 0, {live}, created_at, NULL
-        FROM sign_ups WHERE role = 'MENTOR' AND live = 1
+        FROM sign_ups WHERE role = 'MENTOR' AND live = TRUE
     """
-    with sqlite3.connect(db_path) as db:
-        with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
-            db.execute(copy.format(live=1))
-        # Withdrawn sign-ups (live NULL) are history, not duplicates: any number may exist.
-        db.execute(copy.format(live="NULL"))
-        db.execute(copy.format(live="NULL"))
-        # The same person in the other role is a different sign-up.
-        db.execute(
-            """
-            INSERT INTO sign_ups (program_id, user_id, role, status, capacity, slots_used,
-                                  active_pair_count, live, created_at)
-            SELECT program_id, user_id, 'MENTEE', 'PENDING', 1, 0, 0, 1, created_at
-            FROM sign_ups WHERE role = 'MENTOR' AND live = 1
-            """
+    async with running(app) as api:
+        await _paired_scene(api)
+        # SQLite: "UNIQUE constraint failed"; PostgreSQL: "violates unique constraint".
+        await _refused(copy.format(live="TRUE"), "(?i)unique constraint")
+        with contextlib.suppress(_Rollback):
+            async with in_transaction() as db:
+                # Withdrawn sign-ups (live NULL) are history, not duplicates: any number.
+                await db.execute_query(copy.format(live="NULL"))
+                await db.execute_query(copy.format(live="NULL"))
+                # The same person in the other role is a different sign-up.
+                await db.execute_query(
+                    """
+                    INSERT INTO sign_ups (program_id, user_id, role, status, capacity,
+                                          slots_used, active_pair_count, live, created_at)
+                    SELECT program_id, user_id, 'MENTEE', 'PENDING', 1, 0, 0, TRUE, created_at
+                    FROM sign_ups WHERE role = 'MENTOR' AND live = TRUE
+                    """
+                )
+                (row,) = await db.execute_query_dict("SELECT COUNT(*) AS n FROM sign_ups")
+                assert row["n"] == 3 + 3
+                raise _Rollback
+        (row,) = await connections.get("default").execute_query_dict(
+            "SELECT COUNT(*) AS n FROM sign_ups"
         )
-        db.rollback()
+        assert row["n"] == 3

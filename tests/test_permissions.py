@@ -9,13 +9,14 @@ is null. Subscriptions are for the pair's two members only.
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import pytest
 from starlette.websockets import WebSocketDisconnect
 
+from models.users import AuthToken
 from schema.ids import encode_id
 from tests.helpers import Api, Person, Subscriptions
 
@@ -165,16 +166,14 @@ AUTHENTICATED = [name for name in MUTATIONS]
 
 def expire(api: Api, token: str) -> None:
     """Move a token's expiry into the past, straight in the database."""
-    path = api.app.state.settings.database_url.removeprefix("sqlite://")
     digest = hashlib.sha256(token.encode()).hexdigest()
-    with sqlite3.connect(path) as connection:
-        (expires_at,) = connection.execute(
-            "SELECT expires_at FROM auth_tokens WHERE token_hash = ?", (digest,)
-        ).fetchone()
-        past = "2000" + str(expires_at)[4:]
-        connection.execute(
-            "UPDATE auth_tokens SET expires_at = ? WHERE token_hash = ?", (past, digest)
+
+    async def backdate() -> int:
+        return await AuthToken.filter(token_hash=digest).update(
+            expires_at=datetime(2000, 1, 1, tzinfo=UTC)
         )
+
+    assert api.run(backdate) == 1
 
 
 # --- (a) anonymous -------------------------------------------------------------------
