@@ -26,7 +26,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     settings = settings or Settings.from_env()
     auth.configure_hashing(settings.password_hash_time_cost, settings.password_hash_memory_kib)
-    graphql = MentorshipGraphQL(build_schema(debug=settings.debug), settings)
+    graphql = MentorshipGraphQL(build_schema(settings), settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -1,61 +1,80 @@
-"""Configuration, read once from the environment. Every setting has a safe default."""
+"""Configuration, read once from the environment. Every setting has a safe default.
+
+Each field is read from the environment variable of the same name in upper case
+(`max_depth` from MAX_DEPTH), converted to the field's type.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 
 
-def _bool(value: str | None, default: bool) -> bool:
-    if value is None or value == "":
-        return default
+def _bool(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _list(value: str | None) -> tuple[str, ...]:
-    if not value:
-        return ()
+def _list(value: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in value.split(",") if item.strip())
+
+
+_PARSERS = {"bool": _bool, "int": int, "float": float, "str": str, "tuple[str, ...]": _list}
 
 
 @dataclass(frozen=True)
 class Settings:
+    # Where state lives (README, Configuration and Scaling out).
     database_url: str = "sqlite://mentorship.db"
     broadcast_url: str = "memory://"
+    # Serving.
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1
     allowed_origins: tuple[str, ...] = field(default_factory=tuple)
     debug: bool = False
+    log_level: str = ""  # empty: "debug" when DEBUG is on, else "info"
+    # Accounts.
     token_ttl_days: int = 30
-    log_level: str = "info"
     # argon2id cost; the defaults are argon2-cffi's (RFC 9106's low-memory choice).
     password_hash_time_cost: int = 3
     password_hash_memory_kib: int = 65536
+    login_failures_allowed: int = 10  # per email, within the window below
+    login_failure_window_s: int = 900
+    login_lockout_s: int = 900
+    # Query limits (refused with a distinct extensions.code each).
+    max_depth: int = 10
+    max_aliases: int = 15
+    max_tokens: int = 2000
+    max_directives: int = 50
+    max_cost: int = 5000
+    max_body_bytes: int = 1_000_000
+    introspection: bool = True
+    # Websockets.
+    ws_init_timeout_s: float = 10.0
+    ws_max_subscriptions: int = 20
+    ws_ping_interval_s: float = 20.0
+    ws_ping_timeout_s: float = 20.0
+    ws_max_message_bytes: int = 65536
+    # Abuse limits.
+    rate_limit_user_per_minute: int = 60  # mutations per signed-in user
+    rate_limit_ip_per_minute: int = 120  # mutations per client IP
+    check_ins_per_pair_per_hour: int = 30  # per author, into one pair
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
-        return cls(
-            database_url=env.get("DATABASE_URL") or cls.database_url,
-            broadcast_url=env.get("BROADCAST_URL") or cls.broadcast_url,
-            host=env.get("HOST") or cls.host,
-            port=int(env.get("PORT") or cls.port),
-            workers=int(env.get("WORKERS") or cls.workers),
-            allowed_origins=_list(env.get("ALLOWED_ORIGINS")),
-            debug=_bool(env.get("DEBUG"), False),
-            token_ttl_days=int(env.get("TOKEN_TTL_DAYS") or cls.token_ttl_days),
-            log_level=(
-                env.get("LOG_LEVEL")
-                or ("debug" if _bool(env.get("DEBUG"), False) else cls.log_level)
-            ).lower(),
-            password_hash_time_cost=int(
-                env.get("PASSWORD_HASH_TIME_COST") or cls.password_hash_time_cost
-            ),
-            password_hash_memory_kib=int(
-                env.get("PASSWORD_HASH_MEMORY_KIB") or cls.password_hash_memory_kib
-            ),
-        )
+        values = {}
+        for spec in dataclasses.fields(cls):
+            raw = env.get(spec.name.upper())
+            if raw is not None and raw.strip() != "":
+                values[spec.name] = _PARSERS[str(spec.type)](raw.strip())
+        return cls(**values)
+
+    def __post_init__(self) -> None:
+        if not self.log_level:
+            object.__setattr__(self, "log_level", "debug" if self.debug else "info")
+        object.__setattr__(self, "log_level", self.log_level.lower())
 
     @property
     def is_shared(self) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from api.settings import Settings
 from schema.errors import MentorshipSchema, schema_extensions
 from schema.groups import Group, GroupMembership, GroupMutations, GroupQueries
 from schema.nodes import NodeQueries
@@ -48,7 +49,9 @@ def _describe_mutation_inputs(built: strawberry.Schema) -> None:
             arg.description = arg.description or "The mutation's input."
 
 
-def build_schema(*, debug: bool = False) -> strawberry.Schema:
+def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+    """The schema with the extensions `settings` ask for (limits, rate limits...)."""
+    settings = settings or Settings()
     built = MentorshipSchema(
         query=Query,
         mutation=Mutation,
@@ -68,7 +71,7 @@ def build_schema(*, debug: bool = False) -> strawberry.Schema:
             PairCompletedEvent,
             PairEndedEvent,
         ],
-        extensions=schema_extensions(debug=debug),
+        extensions=schema_extensions(settings),
     )
     _describe_mutation_inputs(built)
     return built

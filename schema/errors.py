@@ -17,6 +17,7 @@ from strawberry.extensions import MaskErrors, ParserCache, SchemaExtension, Vali
 from strawberry.types import ExecutionContext
 
 from api.errors import ApiError
+from api.settings import Settings
 
 log = logging.getLogger("api.errors")
 
@@ -67,9 +68,16 @@ class MentorshipSchema(strawberry.Schema):
                 )
 
 
-def schema_extensions(*, debug: bool) -> list[Callable[[], SchemaExtension] | type]:
+def schema_extensions(settings: Settings) -> list[Callable[[], SchemaExtension] | type]:
+    """Every extension, in order: caches, then refusals (limits, rate limits), then
+    the error codes, which must see every error the others produce."""
+    from api.ratelimit import rate_limit_extensions
+    from schema.limits import limit_extensions
+
     return [
         lambda: ParserCache(maxsize=1000),
         lambda: ValidationCache(maxsize=1000),
+        *limit_extensions(settings),
+        *rate_limit_extensions(settings),
         ErrorCodes,
     ]
