@@ -1,4 +1,9 @@
-"""The Starlette application: GraphQL over HTTP and websocket, plus a health check."""
+"""The Starlette application: GraphQL over HTTP and websocket, plus a health check.
+
+The transport's hardening lives in api/graphql.py. Here: CORS for the browser origins in
+`settings.allowed_origins` (the same list that may open the websocket); with the list
+empty, no CORS headers at all, so only same-origin pages and non-browser clients call.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,8 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import Route, WebSocketRoute
@@ -14,7 +21,7 @@ from tortoise import Tortoise
 from api import auth
 from api import pubsub as pubsub_module
 from api.db import tortoise_config
-from api.graphql import MentorshipGraphQL
+from api.graphql import PREFLIGHT_HEADERS, MentorshipGraphQL
 from api.packages import ensure_own_packages
 from api.pubsub import PubSub
 from api.settings import Settings
@@ -51,6 +58,19 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def home(request: Request) -> RedirectResponse:
         return RedirectResponse("/graphql")
 
+    middleware = []
+    if settings.allowed_origins:
+        # Bearer tokens, not cookies: no credentials mode needed.
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.allowed_origins),
+                allow_methods=["GET", "POST"],
+                allow_headers=["authorization", "content-type", *PREFLIGHT_HEADERS],
+                max_age=600,
+            )
+        )
+
     app = Starlette(
         routes=[
             Route("/", home),
@@ -58,6 +78,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
         ],
+        middleware=middleware,
         lifespan=lifespan,
     )
     app.state.settings = settings

@@ -37,6 +37,7 @@ def _serve(settings: Settings) -> None:
         workers=settings.workers,
         log_level=settings.log_level,
         ws="websockets-sansio",
+        ws_max_size=settings.ws_max_message_bytes,
         loop="uvloop",
         http="httptools",
     )

@@ -1,31 +1,410 @@
-"""The GraphQL endpoint: context per request, websocket auth from `connection_init`."""
+"""The GraphQL endpoint: context per request, websocket auth from `connection_init`,
+and the transport's hardening.
+
+HTTP (GraphQL over HTTP, https://graphql.github.io/graphql-over-http/draft/):
+- GET runs queries only. A mutation over GET is refused with 405 (`Allow: POST`) and
+  `METHOD_NOT_ALLOWED`; subscriptions are served over the websocket only.
+- POST takes `application/json` bodies only. CSRF: a POST a browser could send cross-site
+  without a CORS preflight (no content type, `text/plain`,
+  `application/x-www-form-urlencoded`, `multipart/form-data`) is refused with 400
+  `CSRF_REFUSED` unless it carries one of the PREFLIGHT_HEADERS (any non-empty value;
+  a custom header forces the browser to preflight). With such a header the request is
+  no CSRF risk, but its body is still not JSON (file uploads are off): 415
+  `UNSUPPORTED_MEDIA_TYPE`, like any other content type.
+- No batching: a JSON array body is refused with 400 `BATCHING_NOT_SUPPORTED`.
+- Bodies over `settings.max_body_bytes` get 413 `PAYLOAD_TOO_LARGE`: from
+  `Content-Length` before reading anything, and by counting the bytes as they stream in.
+- Response media type: `application/graphql-response+json` when the `Accept` header asks
+  for it (at least as strongly as for `application/json`), else `application/json`.
+  A request that fails before execution (parse, validation or variable-coercion errors)
+  gets 400 and no `data` entry under `application/graphql-response+json`; under
+  `application/json` it keeps the legacy 200 with `data: null`.
+- Every refusal made before GraphQL runs is a GraphQL-style body,
+  `{"errors": [{"message", "extensions": {"code"}}]}`, in the negotiated media type.
+
+WebSocket (`graphql-transport-ws` only), all limits from settings:
+- `connection_init` within `ws_init_timeout_s`, else 4408;
+- at most `ws_max_subscriptions` operations in flight per connection (the next one gets
+  an `error` frame, "Subscription limit reached");
+- cross-origin handshakes only from `allowed_origins` (others get HTTP 403);
+- after `connection_ack` the server sends `{"type": "ping"}` every `ws_ping_interval_s`
+  and closes with 1011 "Ping timeout" when no `pong` arrives within `ws_ping_timeout_s`;
+- an inbound message over `ws_max_message_bytes` (UTF-8) closes with 4400
+  "Message too big": graphql-ws's code for a message the server will not accept.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import AsyncGenerator, Mapping
+from contextlib import suppress
+from datetime import timedelta
+from json import JSONDecodeError
 from typing import Any
 
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import Request
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
-from strawberry.exceptions import ConnectionRejectionError
-from strawberry.http import GraphQLHTTPResponse
+from starlette.responses import Response, StreamingResponse
+from starlette.types import Message, Receive, Scope, Send
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
+from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.exceptions import (
+    NonJsonMessageReceived,
+    NonTextMessageReceived,
+    WebSocketDisconnected,
+)
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
 from strawberry.types import ExecutionResult
+from strawberry.types.execution import PreExecutionError
+from strawberry.types.graphql import OperationType
 
 from api import auth
 from api.context import Context
 from api.settings import Settings
 
+log = logging.getLogger("api.graphql")
+
+JSON = "application/json"
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+
+# Any one of these, with a non-empty value, lifts the CSRF refusal (Apollo's two, plus the
+# header jQuery-era and many fetch wrappers send). None is CORS-safelisted.
+PREFLIGHT_HEADERS = ("apollo-require-preflight", "x-apollo-operation-name", "x-requested-with")
+# What a cross-site <form> or no-cors fetch can send without a preflight ("" = no header).
+SIMPLE_CONTENT_TYPES = frozenset(
+    {"", "text/plain", "application/x-www-form-urlencoded", "multipart/form-data"}
+)
+
+# `extensions.code` of refusals made before GraphQL runs, by status.
+HTTP_CODES = {
+    400: "BAD_REQUEST",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+}
+# Status of a request error (no execution) under application/graphql-response+json, by
+# the code of its first error; anything else is the client's fault: 400.
+REQUEST_ERROR_STATUS = {"INTERNAL_SERVER_ERROR": 500, "RATE_LIMITED": 429}
+
+# Close codes beyond Strawberry's own (4400, 4401, 4403, 4408, 4409, 4429).
+CLOSE_MESSAGE_TOO_BIG = 4400
+CLOSE_PING_TIMEOUT = 1011
+
+
+class HTTPRefusal(HTTPException):
+    """A request refused before GraphQL runs, with its code and extra headers."""
+
+    def __init__(
+        self,
+        status_code: int,
+        reason: str,
+        code: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(status_code, reason)
+        self.code = code or HTTP_CODES.get(status_code, "BAD_REQUEST")
+        self.headers = dict(headers or {})
+
+
+class GraphQLRequest(Request):
+    """A Starlette request plus what the view decided about it on the way."""
+
+    media_type: str = JSON
+    request_error_status: int | None = None
+
+
+def preferred_media_type(accept: str | None) -> str:
+    """application/graphql-response+json if Accept asks for it at least as strongly as for
+    application/json (directly or through a wildcard); application/json otherwise, which
+    is also the answer to a missing or unsatisfiable Accept (the spec's legacy rule)."""
+    if not accept:
+        return JSON
+    graphql_q = json_q = 0.0
+    for item in accept.split(","):
+        media, _, params = item.strip().partition(";")
+        media = media.strip().lower()
+        q = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if media == GRAPHQL_RESPONSE_JSON:
+            graphql_q = max(graphql_q, q)
+        elif media in (JSON, "application/*", "*/*"):
+            json_q = max(json_q, q)
+    return GRAPHQL_RESPONSE_JSON if graphql_q > 0 and graphql_q >= json_q else JSON
+
+
+def is_request_error(result: ExecutionResult) -> bool:
+    """Failed before execution: parse, validation or variable coercion (no error has a path;
+    a field error that nulls `data` has one)."""
+    if isinstance(result, PreExecutionError):
+        return True
+    return (
+        result.data is None
+        and bool(result.errors)
+        and all(error.path is None for error in result.errors or [])
+    )
+
+
+def _too_large(limit: int) -> HTTPRefusal:
+    return HTTPRefusal(413, f"The request body is larger than {limit} bytes.")
+
+
+class LimitedWebSocketAdapter(ASGIWebSocketAdapter):
+    """Strawberry's adapter, closing with 4400 on a message over ws_max_message_bytes."""
+
+    view: MentorshipGraphQL
+
+    async def iter_json(
+        self, *, ignore_parsing_errors: bool = False
+    ) -> AsyncGenerator[object, None]:
+        limit = self.view.settings.ws_max_message_bytes
+        try:
+            while self.ws.application_state != WebSocketState.DISCONNECTED:
+                text = await self.ws.receive_text()
+                # A character is at most 4 bytes: encode only when it could matter.
+                if len(text) > limit // 4 and len(text.encode("utf-8")) > limit:
+                    await self.close(CLOSE_MESSAGE_TOO_BIG, "Message too big")
+                    return
+                try:
+                    yield self.view.decode_json(text)
+                except JSONDecodeError as error:
+                    if not ignore_parsing_errors:
+                        raise NonJsonMessageReceived from error
+        except KeyError as error:
+            raise NonTextMessageReceived from error
+        except WebSocketDisconnect:
+            pass
+
+
+class PingingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, Any]):
+    """graphql-transport-ws with server pings: once acknowledged, a `ping` every
+    ws_ping_interval_s; no `pong` within ws_ping_timeout_s closes the connection."""
+
+    view: MentorshipGraphQL
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.ping_task: asyncio.Task | None = None
+        self.pong_received = asyncio.Event()
+
+    async def handle_connection_init(self, message: Any) -> None:
+        await super().handle_connection_init(message)
+        if self.connection_acknowledged and self.ping_task is None:
+            self.ping_task = asyncio.create_task(self._ping_loop())
+            self.ping_task.add_done_callback(self._task_done)
+
+    async def handle_pong(self, message: Any) -> None:
+        self.pong_received.set()
+
+    async def _ping_loop(self) -> None:
+        settings = self.view.settings
+        try:
+            while True:
+                await asyncio.sleep(settings.ws_ping_interval_s)
+                self.pong_received.clear()
+                await self.send_message({"type": "ping"})
+                try:
+                    await asyncio.wait_for(
+                        self.pong_received.wait(), timeout=settings.ws_ping_timeout_s
+                    )
+                except TimeoutError:
+                    log.info("closing a websocket whose peer did not answer a ping")
+                    await self.websocket.close(CLOSE_PING_TIMEOUT, "Ping timeout")
+                    return
+        except (WebSocketDisconnected, WebSocketDisconnect, RuntimeError):
+            return  # the connection is already gone or closing
+
+    async def shutdown(self) -> None:
+        if self.ping_task is not None:
+            self.ping_task.cancel()
+            with suppress(asyncio.CancelledError):
+                await self.ping_task
+        await super().shutdown()
+
 
 class MentorshipGraphQL(GraphQL):
+    websocket_adapter_class = LimitedWebSocketAdapter  # type: ignore[assignment]
+    graphql_transport_ws_handler_class = PingingTransportWSHandler
+
     def __init__(self, schema: Any, settings: Settings) -> None:
         super().__init__(
             schema,
             graphql_ide="graphiql",
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
             allowed_origins=settings.allowed_origins,
+            connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout_s),
+            max_subscriptions_per_connection=settings.ws_max_subscriptions,
         )
         self.settings = settings
+
+    # --- HTTP ----------------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = GraphQLRequest(scope, receive=self._limited(receive))
+        request.media_type = preferred_media_type(request.headers.get("accept"))
+        try:
+            self._check_http(request)
+            response = await self.run(request)
+        except HTTPException as error:
+            response = self._refusal(request, error)
+        else:
+            self._finish(request, response)
+        await response(scope, receive, send)
+
+    def _limited(self, receive: Receive) -> Receive:
+        """`receive`, refusing the request once its body passes max_body_bytes."""
+        limit = self.settings.max_body_bytes
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise _too_large(limit)
+            return message
+
+        return limited_receive
+
+    def _check_http(self, request: GraphQLRequest) -> None:
+        """Refusals that need no body: size from Content-Length, CSRF, content type."""
+        length = request.headers.get("content-length")
+        if length is not None:
+            if not length.strip().isdigit():
+                raise HTTPRefusal(400, "Invalid Content-Length header.")
+            if int(length) > self.settings.max_body_bytes:
+                raise _too_large(self.settings.max_body_bytes)
+        if request.method != "POST":
+            return
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type == JSON:
+            return
+        if content_type in SIMPLE_CONTENT_TYPES and not any(
+            request.headers.get(name, "").strip() for name in PREFLIGHT_HEADERS
+        ):
+            raise HTTPRefusal(
+                400,
+                "This request has been refused as a potential Cross-Site Request Forgery: "
+                "send a POST with `Content-Type: application/json`, or add a non-empty "
+                f"preflight header ({', '.join(PREFLIGHT_HEADERS)}).",
+                code="CSRF_REFUSED",
+            )
+        raise HTTPRefusal(
+            415,
+            f"Unsupported content type {content_type or '(none)'!r}: send the operation as "
+            "`application/json`.",
+        )
+
+    def _refusal(self, request: GraphQLRequest, error: HTTPException) -> Response:
+        code = getattr(error, "code", None) or HTTP_CODES.get(error.status_code, "BAD_REQUEST")
+        body = {"errors": [{"message": error.reason, "extensions": {"code": code}}]}
+        response = Response(
+            self.encode_json(body),
+            status_code=error.status_code,
+            media_type=request.media_type,
+            headers=getattr(error, "headers", None),
+        )
+        response.headers["vary"] = "Accept"
+        return response
+
+    def _finish(self, request: GraphQLRequest, response: Response) -> None:
+        """The negotiated media type and the status of a request error on a JSON answer."""
+        if isinstance(response, StreamingResponse):
+            return
+        if not response.headers.get("content-type", "").startswith(JSON):
+            return  # GraphiQL's page
+        response.headers["content-type"] = request.media_type
+        response.headers["vary"] = "Accept"
+        if request.request_error_status is not None and response.status_code == 200:
+            response.status_code = request.request_error_status
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        """Strawberry's parsing, after the checks it lacks: a JSON object (no batch), and a
+        string or null operationName."""
+        if request.method == "POST":
+            try:
+                data = self.decode_json(await request.get_body())
+            except (JSONDecodeError, UnicodeDecodeError) as error:
+                raise HTTPRefusal(400, "The request body is not valid JSON.") from error
+            if isinstance(data, list):
+                raise HTTPRefusal(
+                    400,
+                    "Batched operations are not supported: send one operation per request.",
+                    code="BATCHING_NOT_SUPPORTED",
+                )
+            if not isinstance(data, dict):
+                raise HTTPRefusal(
+                    400, "The request body must be a JSON object with a `query` string."
+                )
+            operation_name = data.get("operationName")
+        else:
+            operation_name = request.query_params.get("operationName")
+        if not isinstance(operation_name, (str, type(None))):
+            raise HTTPRefusal(
+                400, "The GraphQL operation's `operationName` must be a string or null."
+            )
+        return await super().parse_http_body(request)
+
+    async def execute_single(  # noqa: PLR0917
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Any,
+        context: Context,
+        root_value: Any,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """Queries over GET; queries and mutations over POST; subscriptions over the
+        websocket. Refusals carry a code."""
+        method = request_adapter.method
+        allowed = {OperationType.QUERY}
+        if method == "POST":
+            allowed.add(OperationType.MUTATION)
+        try:
+            return await self.schema.execute(
+                request_data.query,
+                root_value=root_value,
+                variable_values=request_data.variables,
+                context_value=context,
+                operation_name=request_data.operation_name,
+                allowed_operation_types=allowed,
+                operation_extensions=request_data.extensions,
+            )
+        except InvalidOperationTypeError as error:
+            if error.operation_type is OperationType.MUTATION:
+                raise HTTPRefusal(
+                    405,
+                    "Mutations are not allowed over GET: send them with POST.",
+                    headers={"Allow": "POST"},
+                ) from error
+            raise HTTPRefusal(
+                400,
+                "Subscriptions are served over the websocket (graphql-transport-ws), "
+                "not over HTTP.",
+            ) from error
+        except CannotGetOperationTypeError as error:
+            raise HTTPRefusal(400, error.as_http_error_reason()) from error
+        except MissingQueryError as error:
+            raise HTTPRefusal(400, "No GraphQL query found in the request.") from error
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         token = None
@@ -43,12 +422,24 @@ class MentorshipGraphQL(GraphQL):
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
         """Errors raised before execution (a syntax error) skip the schema extensions:
-        give them their code here."""
+        give them their code here. A request error answered as graphql-response+json has
+        no `data` and a 4xx status."""
         response = await super().process_result(request, result)
         for error in response.get("errors") or []:
             extensions = error.setdefault("extensions", {})
             extensions.setdefault("code", "BAD_USER_INPUT")
+        if (
+            isinstance(request, GraphQLRequest)
+            and request.media_type == GRAPHQL_RESPONSE_JSON
+            and is_request_error(result)
+        ):
+            response.pop("data", None)
+            first = (response.get("errors") or [{}])[0]
+            code = (first.get("extensions") or {}).get("code")
+            request.request_error_status = REQUEST_ERROR_STATUS.get(code, 400)
         return response
+
+    # --- WebSocket -----------------------------------------------------------------------
 
     async def on_ws_connect(self, context: Context) -> Any:
         """No token: accepted, and subscriptions answer UNAUTHENTICATED.
@@ -64,3 +455,6 @@ class MentorshipGraphQL(GraphQL):
         if await context.viewer() is None:
             raise ConnectionRejectionError()
         return None
+
+
+__all__ = ["MentorshipGraphQL", "preferred_media_type"]

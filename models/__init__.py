@@ -1,5 +1,6 @@
 """The data and its constraints. One module per domain; Tortoise discovers them here."""
 
+from models.blocks import Block, LoginThrottle
 from models.events import PairEvent
 from models.groups import Group, GroupMembership
 from models.pairs import CheckIn, Milestone, Pair
@@ -10,9 +11,11 @@ from models.users import AuthToken, User
 __all__ = [
     "Answer",
     "AuthToken",
+    "Block",
     "CheckIn",
     "Group",
     "GroupMembership",
+    "LoginThrottle",
     "Milestone",
     "Pair",
     "PairEvent",

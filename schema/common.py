@@ -58,6 +58,7 @@ class _UserErrorCode(Enum):
     MENTOR_AT_CAPACITY = "MENTOR_AT_CAPACITY"
     PAIR_NOT_ACTIVE = "PAIR_NOT_ACTIVE"
     ALREADY_COMPLETED = "ALREADY_COMPLETED"
+    BLOCKED = "BLOCKED"
 
 
 UserErrorCode = describe(
@@ -90,6 +91,7 @@ UserErrorCode = describe(
         "MENTOR_AT_CAPACITY": "The mentor has no free slot.",
         "PAIR_NOT_ACTIVE": "The pair is COMPLETED or ENDED.",
         "ALREADY_COMPLETED": "The milestone is already done.",
+        "BLOCKED": "One of the two people has blocked the other: they cannot be paired.",
     },
     name="UserErrorCode",
 )

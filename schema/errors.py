@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import strawberry
 from graphql import GraphQLError
@@ -54,6 +54,19 @@ class ErrorCodes(MaskErrors):
         return processed
 
 
+class SafeParserCache(ParserCache):
+    """ParserCache, but a document that fails to parse is left to Strawberry's own
+    parse, inside its error handling: otherwise the syntax error escapes every
+    extension (and over a websocket ends the operation with a bare `complete`)."""
+
+    def on_parse(self) -> Iterator[None]:
+        try:
+            yield from super().on_parse()
+        except GraphQLError:
+            self.execution_context.graphql_document = None
+            yield
+
+
 class MentorshipSchema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -75,7 +88,7 @@ def schema_extensions(settings: Settings) -> list[Callable[[], SchemaExtension] 
     from schema.limits import limit_extensions
 
     return [
-        lambda: ParserCache(maxsize=1000),
+        lambda: SafeParserCache(maxsize=1000),
         lambda: ValidationCache(maxsize=1000),
         *limit_extensions(settings),
         *rate_limit_extensions(settings),

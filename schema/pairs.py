@@ -8,6 +8,7 @@ from typing import Annotated
 import strawberry
 
 from api.errors import DomainError
+from api.services import access
 from api.services import pairs as pairs_service
 from models import CheckIn as CheckInModel
 from models import Milestone as MilestoneModel
@@ -84,7 +85,7 @@ class Pair(Node):
         viewer = await info.context.viewer()
         if viewer is None or not is_pair_member(viewer.pk, self.model):
             return None
-        query = CheckInModel.filter(pair_id=self.model.pk)
+        query = access.check_ins_visible_to(viewer.pk, self.model.pk)
         return await paginate(
             query, CheckIn.of, first=first, after=after, last=last, before=before, newest_first=True
         )

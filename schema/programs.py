@@ -9,11 +9,11 @@ import strawberry
 from tortoise.expressions import Q
 
 from api.errors import DomainError
+from api.services import access
 from api.services import programs as programs_service
 from api.services.programs import QuestionDraft, StepDraft
 from models import Pair as PairModel
 from models import Program as ProgramModel
-from models import SignUp as SignUpModel
 from models.enums import MentorshipRole as MentorshipRoleEnum
 from models.enums import ProgramStatus as ProgramStatusEnum
 from schema import enums
@@ -135,9 +135,10 @@ class Program(Node):
     ) -> Connection[LazySignUp] | None:
         from schema.signups import SignUp
 
-        if not await is_group_admin(info, self.model.group_id):
+        viewer = await info.context.viewer()
+        if viewer is None or not await is_group_admin(info, self.model.group_id):
             return None
-        query = SignUpModel.filter(program_id=self.model.pk)
+        query = access.sign_ups_visible_to(viewer.pk, self.model.pk)
         if role is not None:
             query = query.filter(role=role)
         if status is not None:

@@ -16,6 +16,7 @@ from typing import Annotated
 import strawberry
 
 from api.errors import BadUserInput, Forbidden
+from api.services import access
 from api.services import events as events_service
 from models import CheckIn as CheckInModel
 from models import Milestone as MilestoneModel
@@ -100,7 +101,7 @@ _EVENT_TYPES: dict[PairEventKind, type[PairEvent]] = {
 }
 
 
-async def _members_pair(info: Info, pair_id: str) -> int:
+async def _members_pair(info: Info, pair_id: str) -> PairModel:
     """The pk of one of the viewer's pairs; anything else is FORBIDDEN (API.md)."""
     viewer = await info.context.require_viewer()
     try:
@@ -110,7 +111,7 @@ async def _members_pair(info: Info, pair_id: str) -> int:
     pair = await PairModel.get_or_none(pk=pk) if kind == "Pair" else None
     if pair is None or not is_pair_member(viewer.pk, pair):
         raise Forbidden("Not one of your pairs.")
-    return pair.pk
+    return pair
 
 
 async def _follow(
@@ -119,11 +120,19 @@ async def _follow(
     """Events from now on, or with `replay` every event after the cursor `after` (all
     when null). Checks come before the first event, so a refusal is one `next` with
     the error, then `complete`. Loaders are fresh for every event."""
-    pair_pk = await _members_pair(info, pair_id)
+    pair = await _members_pair(info, pair_id)
     since = None
     if replay:
-        since = decode_event_cursor(after, pair_pk) if after is not None else 0
-    async for event in events_service.follow(pair_pk, since):
+        since = decode_event_cursor(after, pair.pk) if after is not None else 0
+    viewer = await info.context.require_viewer()
+    other = pair.mentee_id if viewer.pk == pair.mentor_id else pair.mentor_id
+    # Someone who blocked the viewer keeps their check-ins from them, in replays too.
+    hidden = await access.is_blocked_by(viewer.pk, other)
+    async for event in events_service.follow(pair.pk, since):
+        if hidden and event.kind == PairEventKind.CHECK_IN_POSTED:
+            check_in = await CheckInModel.get(pk=event.check_in_id)
+            if check_in.author_id == other:
+                continue
         info.context.refresh_loaders()
         yield event
 

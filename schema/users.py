@@ -1,4 +1,5 @@
-"""People: the User type, `viewer`, and registering and signing in and out."""
+"""People: the User type, `viewer`, registering and signing in and out, and the account's
+safety and privacy (changePassword, exportMyData, deleteAccount, blockUser)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
+from strawberry.scalars import JSON
 from tortoise.expressions import Q
 
 from api.errors import DomainError
-from api.services import accounts
+from api.services import accounts, blocks
 from models import Group as GroupModel
 from models import Pair as PairModel
 from models import SignUp as SignUpModel
@@ -27,6 +29,7 @@ from schema.common import (
     paginate,
     user_errors,
 )
+from schema.ids import encode_id, pk_of
 from schema.permissions import is_viewer
 
 if TYPE_CHECKING:
@@ -187,12 +190,70 @@ class LogoutPayload:
     )
 
 
+@strawberry.input(description="Your current password and the new one.")
+class ChangePasswordInput:
+    current_password: str = strawberry.field(description="The password you use now.")
+    new_password: str = strawberry.field(description="The new password: at least 10 characters.")
+
+
+@strawberry.type(description="The result of `changePassword`.")
+class ChangePasswordPayload:
+    user: User | None = strawberry.field(default=None, description="You.")
+    revoked_count: int | None = strawberry.field(
+        default=None,
+        description="How many of your other sessions were signed out; this one stays.",
+    )
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Why nothing happened, if it didn't."
+    )
+
+
+@strawberry.input(description="Confirm with your password.")
+class DeleteAccountInput:
+    password: str = strawberry.field(description="Your current password.")
+
+
+@strawberry.type(description="The result of `deleteAccount`.")
+class DeleteAccountPayload:
+    deleted: bool = strawberry.field(
+        default=False, description="True when the account was deleted; false on userErrors."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Why nothing happened, if it didn't."
+    )
+
+
+@strawberry.input(description="The person to block.")
+class BlockUserInput:
+    user_id: strawberry.ID = strawberry.field(description="The person's ID.")
+
+
+@strawberry.type(description="The result of `blockUser`.")
+class BlockUserPayload:
+    blocked_user: User | None = strawberry.field(default=None, description="The person blocked.")
+    ended_pairs: list[LazyPair] | None = strawberry.field(
+        default=None, description="The active pairs you shared with them, now ENDED."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Why nothing happened, if it didn't."
+    )
+
+
 @strawberry.type
 class UserQueries:
     @strawberry.field(description="You, when signed in; null when anonymous.")
     async def viewer(self, info: Info) -> User | None:
         viewer = await info.context.viewer()
         return User.of(viewer) if viewer else None
+
+    @strawberry.field(
+        description="Everything stored about you, as one JSON document: your profile, "
+        "sessions (dates only), memberships, sign-ups with answers, pairs with milestones "
+        "and check-ins, and the people you blocked. Others appear only by ID and name."
+    )
+    async def export_my_data(self, info: Info) -> JSON:
+        viewer = await info.context.require_viewer()
+        return await accounts.export_my_data(viewer, info.context.token_hash, encode_id)
 
 
 @strawberry.type
@@ -215,9 +276,7 @@ class UserMutations:
     @strawberry.mutation(description="Sign in with email and password.")
     async def login(self, info: Info, input: LoginInput) -> LoginPayload:  # type: ignore[valid-type]
         try:
-            token, user = await accounts.login(
-                input.email, input.password, info.context.settings.token_ttl_days
-            )
+            token, user = await accounts.login(input.email, input.password, info.context.settings)
         except DomainError as error:
             return LoginPayload(user_errors=user_errors(error))
         info.context.sign_in(user, token)
@@ -228,3 +287,53 @@ class UserMutations:
         viewer = await info.context.require_viewer()
         count = await accounts.logout(viewer, info.context.token_hash, bool(input.all_sessions))
         return LogoutPayload(revoked_count=count)
+
+    @strawberry.mutation(
+        description="Change your password. Every other session of yours is signed out; "
+        "this one stays."
+    )
+    async def change_password(
+        self, info: Info, input: ChangePasswordInput
+    ) -> ChangePasswordPayload:
+        viewer = await info.context.require_viewer()
+        try:
+            user, revoked = await accounts.change_password(
+                viewer,
+                info.context.token_hash,
+                input.current_password,
+                input.new_password,
+                info.context.settings,
+            )
+        except DomainError as error:
+            return ChangePasswordPayload(user_errors=user_errors(error))
+        return ChangePasswordPayload(user=User.of(user), revoked_count=revoked)
+
+    @strawberry.mutation(
+        description="Delete your account: your personal data is erased and you are signed "
+        "out everywhere. Your active pairs end; check-ins you wrote stay for the other "
+        "member, shown as by 'Deleted user'."
+    )
+    async def delete_account(self, info: Info, input: DeleteAccountInput) -> DeleteAccountPayload:
+        viewer = await info.context.require_viewer()
+        try:
+            await accounts.delete_account(viewer, input.password, info.context.settings)
+        except DomainError as error:
+            return DeleteAccountPayload(user_errors=user_errors(error))
+        return DeleteAccountPayload(deleted=True)
+
+    @strawberry.mutation(
+        description="Block someone: the active pairs you share end, you cannot be paired "
+        "again, and they no longer see your check-ins or sign-ups."
+    )
+    async def block_user(self, info: Info, input: BlockUserInput) -> BlockUserPayload:
+        from schema.pairs import Pair
+
+        viewer = await info.context.require_viewer()
+        user_pk = pk_of(input.user_id, "User")
+        try:
+            blocked, ended = await blocks.block_user(viewer, user_pk)
+        except DomainError as error:
+            return BlockUserPayload(user_errors=user_errors(error))
+        return BlockUserPayload(
+            blocked_user=User.of(blocked), ended_pairs=[Pair.of(pair) for pair in ended]
+        )

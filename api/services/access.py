@@ -2,14 +2,22 @@
 
 `find_*` return None for what the viewer cannot see (reads never raise FORBIDDEN);
 `visible_*` raise NOT_FOUND instead, for mutations; `require_*` raise FORBIDDEN.
+
+Blocks: a person blocked by someone does not see that person's check-ins or sign-ups
+(`find_check_in`, `find_sign_up`, `check_ins_visible_to`), and the two cannot be
+paired (`blocked_between`). User fields beyond `id` and `name` are the user's alone
+anyway, so a blocked person sees no more of the blocker than anyone else.
 """
 
 from __future__ import annotations
 
 from typing import TypeVar
 
+from tortoise.expressions import Q, Subquery
+from tortoise.queryset import QuerySet
+
 from api.errors import Forbidden, NotFound
-from models import CheckIn, Group, GroupMembership, Milestone, Pair, Program, SignUp, User
+from models import Block, CheckIn, Group, GroupMembership, Milestone, Pair, Program, SignUp, User
 from models.enums import GroupRole, ProgramStatus
 
 T = TypeVar("T")
@@ -18,6 +26,35 @@ T = TypeVar("T")
 async def role_in_group(user_id: int, group_id: int) -> GroupRole | None:
     membership = await GroupMembership.filter(user_id=user_id, group_id=group_id).first()
     return membership.role if membership else None
+
+
+async def is_blocked_by(viewer_id: int, owner_id: int) -> bool:
+    """Has `owner_id` blocked `viewer_id`? Then the viewer does not see the owner's content."""
+    if viewer_id == owner_id:
+        return False
+    return await Block.filter(blocker_id=owner_id, blocked_id=viewer_id).exists()
+
+
+async def blocked_between(a_id: int, b_id: int) -> bool:
+    """Has either of the two blocked the other? Then they cannot be paired."""
+    either = Q(blocker_id=a_id, blocked_id=b_id) | Q(blocker_id=b_id, blocked_id=a_id)
+    return await Block.filter(either).exists()
+
+
+def _blockers_of(viewer_id: int) -> Subquery:
+    return Subquery(Block.filter(blocked_id=viewer_id).values("blocker_id"))
+
+
+def check_ins_visible_to(viewer_id: int, pair_id: int) -> QuerySet[CheckIn]:
+    """A pair's check-ins as one of its members sees them: without those written by
+    someone who blocked the viewer."""
+    return CheckIn.filter(pair_id=pair_id).exclude(author_id__in=_blockers_of(viewer_id))
+
+
+def sign_ups_visible_to(viewer_id: int, program_id: int) -> QuerySet[SignUp]:
+    """A program's sign-ups as its admin sees them: without those of people who blocked
+    the admin (as `find_sign_up`)."""
+    return SignUp.filter(program_id=program_id).exclude(user_id__in=_blockers_of(viewer_id))
 
 
 def can_see_program(program: Program, role: GroupRole | None) -> bool:
@@ -54,7 +91,9 @@ async def find_sign_up(viewer: User, pk: int) -> SignUp | None:
     if sign_up.user_id == viewer.pk:
         return sign_up
     group_id = await _group_id_of_program(sign_up.program_id)
-    return sign_up if await role_in_group(viewer.pk, group_id) == GroupRole.ADMIN else None
+    if await role_in_group(viewer.pk, group_id) != GroupRole.ADMIN:
+        return None
+    return None if await is_blocked_by(viewer.pk, sign_up.user_id) else sign_up
 
 
 async def find_pair(viewer: User, pk: int) -> Pair | None:
@@ -79,7 +118,7 @@ async def find_check_in(viewer: User, pk: int) -> CheckIn | None:
     check_in = await CheckIn.get_or_none(pk=pk).select_related("pair")
     if check_in is None or not is_pair_member(viewer.pk, check_in.pair):
         return None
-    return check_in
+    return None if await is_blocked_by(viewer.pk, check_in.author_id) else check_in
 
 
 def _found(obj: T | None) -> T:

@@ -7,17 +7,18 @@ racing pairings cannot overbook a mentor or pair a mentee twice.
 
 from __future__ import annotations
 
-from tortoise.expressions import F
+from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from api.clock import now
 from api.errors import require
-from api.services import access, events
+from api.services import access, events, flood
 from api.validation import CHECK_IN_MAX, REASON_MAX, FormatChecker
-from models import CheckIn, Milestone, Pair, ProgramStep, SignUp, User
+from models import CheckIn, Milestone, Pair, PairEvent, ProgramStep, SignUp, User
 from models.enums import MentorshipRole, PairEventKind, PairStatus, SignUpStatus
 
 _NOT_ACTIVE = "This pair is no longer active."
+_BLOCKED = "These two people cannot be paired: one of them has blocked the other."
 
 
 async def _refresh_sign_up_status(sign_up_pk: int) -> None:
@@ -59,6 +60,7 @@ async def create_pair(
         "Both sign-ups must belong to the same program.",
     )
     require(mentor.user_id != mentee.user_id, "SAME_PERSON", "Nobody can mentor themselves.")
+    require(not await access.blocked_between(mentor.user_id, mentee.user_id), "BLOCKED", _BLOCKED)
     for field, record in (("mentorSignUpId", mentor), ("menteeSignUpId", mentee)):
         require(
             record.status != SignUpStatus.WITHDRAWN,
@@ -74,6 +76,10 @@ async def create_pair(
     require(mentor.slots_used < mentor.capacity, "MENTOR_AT_CAPACITY", full, ["mentorSignUpId"])
 
     async with in_transaction():
+        # A block or an account deletion of either person is serialised with this.
+        await lock_users(mentor.user_id, mentee.user_id)
+        blocked = await access.blocked_between(mentor.user_id, mentee.user_id)
+        require(not blocked, "BLOCKED", _BLOCKED)
         # The checks above read before the transaction; these conditional updates decide.
         require(await _take_slot(mentee.pk), "MENTEE_ALREADY_PAIRED", paired, ["menteeSignUpId"])
         require(await _take_slot(mentor.pk), "MENTOR_AT_CAPACITY", full, ["mentorSignUpId"])
@@ -105,6 +111,13 @@ async def create_pair(
     await mentor.refresh_from_db()
     await mentee.refresh_from_db()
     return pair, mentor, mentee
+
+
+async def lock_users(*user_pks: int) -> None:
+    """Serialise pairing, blocking and account deletion for these people (row locks on
+    PostgreSQL, taken in id order so that no two callers deadlock; SQLite writes one
+    at a time). Take them first in the transaction."""
+    await User.filter(pk__in=sorted(set(user_pks))).order_by("id").select_for_update()
 
 
 async def _lock_pair(pair_pk: int) -> Pair:
@@ -160,6 +173,8 @@ async def post_check_in(viewer: User, pair_pk: int, body: str) -> tuple[CheckIn,
     async with in_transaction():
         pair = await _lock_pair(pair.pk)
         require(pair.status == PairStatus.ACTIVE, "PAIR_NOT_ACTIVE", _NOT_ACTIVE, ["pairId"])
+        # Counted under the pair's lock, so racing posts can't slip past the limit.
+        await flood.require_check_in_allowed(viewer.pk, pair.pk)
         check_in = await CheckIn.create(pair_id=pair.pk, author_id=viewer.pk, body=body)
         pair.check_in_count += 1
         pair.last_check_in_at = check_in.created_at
@@ -178,14 +193,39 @@ async def end_pair(viewer: User, pair_pk: int, reason: str | None) -> tuple[Pair
     async with in_transaction():
         pair = await _lock_pair(pair.pk)
         require(pair.status == PairStatus.ACTIVE, "PAIR_NOT_ACTIVE", _NOT_ACTIVE, ["pairId"])
-        pair.status = PairStatus.ENDED
-        pair.ended_at = now()
-        pair.ended_by_id = viewer.pk
-        pair.end_reason = reason
-        await pair.save(update_fields=["status", "ended_at", "ended_by_id", "end_reason"])
-        await _release_slots(pair, mentee_keeps_slot=False)
-        event = await events.record(pair, PairEventKind.PAIR_ENDED, reason=reason)
+        event = await _end_locked(pair, viewer.pk, reason)
     await events.publish([event])
     mentor = await SignUp.get(pk=pair.mentor_sign_up_id)
     mentee = await SignUp.get(pk=pair.mentee_sign_up_id)
     return pair, mentor, mentee
+
+
+async def _end_locked(pair: Pair, ended_by_pk: int, reason: str | None) -> PairEvent:
+    """End an ACTIVE pair whose row the caller locked, in the caller's transaction:
+    free both sign-ups' slots and record PAIR_ENDED (the caller publishes it)."""
+    pair.status = PairStatus.ENDED
+    pair.ended_at = now()
+    pair.ended_by_id = ended_by_pk
+    pair.end_reason = reason
+    await pair.save(update_fields=["status", "ended_at", "ended_by_id", "end_reason"])
+    await _release_slots(pair, mentee_keeps_slot=False)
+    return await events.record(pair, PairEventKind.PAIR_ENDED, reason=reason)
+
+
+async def end_active_pairs(
+    user_pk: int, *, ended_by_pk: int, reason: str | None, other_pk: int | None = None
+) -> list[PairEvent]:
+    """End every ACTIVE pair of `user_pk` (only those shared with `other_pk`, if given),
+    exactly as `end_pair` does. Call inside a transaction and publish the returned
+    events after it commits. Pairs are locked in id order, so concurrent callers
+    cannot deadlock on each other."""
+    mine = Q(mentor_id=user_pk) | Q(mentee_id=user_pk)
+    query = Pair.filter(mine, status=PairStatus.ACTIVE)
+    if other_pk is not None:
+        query = query.filter(Q(mentor_id=other_pk) | Q(mentee_id=other_pk))
+    recorded = []
+    for pair_pk in await query.order_by("id").values_list("id", flat=True):
+        pair = await _lock_pair(pair_pk)
+        if pair.status == PairStatus.ACTIVE:  # not ended or completed meanwhile
+            recorded.append(await _end_locked(pair, ended_by_pk, reason))
+    return recorded
