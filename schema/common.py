@@ -106,6 +106,15 @@ class UserError:
     code: UserErrorCode = strawberry.field(description="What went wrong, for a program.")  # type: ignore[valid-type]
 
 
+@strawberry.type(description="The result of a mutation.")
+class Payload:
+    """Base of every mutation payload: the objects it changed, and `userErrors`."""
+
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Why nothing happened, if it didn't."
+    )
+
+
 def user_errors(error: DomainError) -> list[UserError]:
     return [
         UserError(

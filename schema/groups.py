@@ -23,7 +23,7 @@ from schema.common import (
     Info,
     Last,
     Node,
-    UserError,
+    Payload,
     paginate,
     user_errors,
 )
@@ -161,11 +161,8 @@ class CreateGroupInput:
 
 
 @strawberry.type(description="The result of `createGroup`.")
-class CreateGroupPayload:
+class CreateGroupPayload(Payload):
     group: Group | None = strawberry.field(default=None, description="The new group.")
-    user_errors: list[UserError] = strawberry.field(
-        default_factory=list, description="Why nothing happened, if it didn't."
-    )
 
 
 @strawberry.input(description="The group to join.")
@@ -174,13 +171,10 @@ class JoinGroupInput:
 
 
 @strawberry.type(description="The result of `joinGroup`.")
-class JoinGroupPayload:
+class JoinGroupPayload(Payload):
     group: Group | None = strawberry.field(default=None, description="The group.")
     membership: GroupMembership | None = strawberry.field(
         default=None, description="Your new membership."
-    )
-    user_errors: list[UserError] = strawberry.field(
-        default_factory=list, description="Why nothing happened, if it didn't."
     )
 
 
@@ -190,11 +184,8 @@ class LeaveGroupInput:
 
 
 @strawberry.type(description="The result of `leaveGroup`.")
-class LeaveGroupPayload:
+class LeaveGroupPayload(Payload):
     group: Group | None = strawberry.field(default=None, description="The group you left.")
-    user_errors: list[UserError] = strawberry.field(
-        default_factory=list, description="Why nothing happened, if it didn't."
-    )
 
 
 @strawberry.input(description="A member's new role.")
@@ -205,12 +196,9 @@ class SetMemberRoleInput:
 
 
 @strawberry.type(description="The result of `setMemberRole`.")
-class SetMemberRolePayload:
+class SetMemberRolePayload(Payload):
     membership: GroupMembership | None = strawberry.field(
         default=None, description="The changed membership."
-    )
-    user_errors: list[UserError] = strawberry.field(
-        default_factory=list, description="Why nothing happened, if it didn't."
     )
 
 

@@ -23,7 +23,7 @@ from schema.common import (
     Info,
     Last,
     Node,
-    UserError,
+    Payload,
     paginate,
     user_errors,
 )
@@ -201,16 +201,13 @@ class CreatePairInput:
 
 
 @strawberry.type(description="The result of `createPair` or `endPair`.")
-class PairChangePayload:
+class PairChangePayload(Payload):
     pair: Pair | None = strawberry.field(default=None, description="The pair.")
     mentor_sign_up: SignUp | None = strawberry.field(
         default=None, description="The mentor's sign-up, as it now stands."
     )
     mentee_sign_up: SignUp | None = strawberry.field(
         default=None, description="The mentee's sign-up, as it now stands."
-    )
-    user_errors: list[UserError] = strawberry.field(
-        default_factory=list, description="Why nothing happened, if it didn't."
     )
 
 
@@ -228,12 +225,9 @@ class CompleteMilestoneInput:
 
 
 @strawberry.type(description="The result of `completeMilestone`.")
-class CompleteMilestonePayload:
+class CompleteMilestonePayload(Payload):
     milestone: Milestone | None = strawberry.field(default=None, description="The milestone.")
     pair: Pair | None = strawberry.field(default=None, description="Its pair, with new progress.")
-    user_errors: list[UserError] = strawberry.field(
-        default_factory=list, description="Why nothing happened, if it didn't."
-    )
 
 
 @strawberry.input(description="A check-in message for your pair.")
@@ -243,12 +237,9 @@ class PostCheckInInput:
 
 
 @strawberry.type(description="The result of `postCheckIn`.")
-class PostCheckInPayload:
+class PostCheckInPayload(Payload):
     check_in: CheckIn | None = strawberry.field(default=None, description="The new check-in.")
     pair: Pair | None = strawberry.field(default=None, description="The pair, with new counts.")
-    user_errors: list[UserError] = strawberry.field(
-        default_factory=list, description="Why nothing happened, if it didn't."
-    )
 
 
 @strawberry.input(description="End a pair early.")

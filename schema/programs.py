@@ -25,7 +25,7 @@ from schema.common import (
     Info,
     Last,
     Node,
-    UserError,
+    Payload,
     paginate,
     user_errors,
 )
@@ -226,11 +226,8 @@ class ProgramStatusInput:
 
 
 @strawberry.type(description="The result of a mutation on a program.")
-class ProgramPayload:
+class ProgramPayload(Payload):
     program: Program | None = strawberry.field(default=None, description="The program.")
-    user_errors: list[UserError] = strawberry.field(
-        default_factory=list, description="Why nothing happened, if it didn't."
-    )
 
 
 CreateProgramPayload = strawberry.type(

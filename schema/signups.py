@@ -12,7 +12,7 @@ from api.services.signups import AnswerDraft
 from models import SignUp as SignUpModel
 from models.enums import MentorshipRole as MentorshipRoleEnum
 from schema import enums
-from schema.common import Info, Node, UserError, user_errors
+from schema.common import Info, Node, Payload, user_errors
 from schema.ids import pk_of, pk_or_none
 from schema.programs import Program, SignUpQuestion
 from schema.users import User
@@ -88,11 +88,8 @@ class SignUpInput:
 
 
 @strawberry.type(description="The result of `signUp`.")
-class SignUpPayload:
+class SignUpPayload(Payload):
     sign_up: SignUp | None = strawberry.field(default=None, description="Your new sign-up.")
-    user_errors: list[UserError] = strawberry.field(
-        default_factory=list, description="Why nothing happened, if it didn't."
-    )
 
 
 @strawberry.input(description="The sign-up to withdraw.")
@@ -101,11 +98,8 @@ class WithdrawSignUpInput:
 
 
 @strawberry.type(description="The result of `withdrawSignUp`.")
-class WithdrawSignUpPayload:
+class WithdrawSignUpPayload(Payload):
     sign_up: SignUp | None = strawberry.field(default=None, description="The withdrawn sign-up.")
-    user_errors: list[UserError] = strawberry.field(
-        default_factory=list, description="Why nothing happened, if it didn't."
-    )
 
 
 @strawberry.type

@@ -25,7 +25,7 @@ from schema.common import (
     Info,
     Last,
     Node,
-    UserError,
+    Payload,
     paginate,
     user_errors,
 )
@@ -149,14 +149,11 @@ class RegisterInput:
 
 
 @strawberry.type(description="A session: the result of signing up or in.")
-class AuthPayload:
+class AuthPayload(Payload):
     token: str | None = strawberry.field(
         default=None, description="Bearer token for the Authorization header; valid 30 days."
     )
     user: User | None = strawberry.field(default=None, description="Who you are signed in as.")
-    user_errors: list[UserError] = strawberry.field(
-        default_factory=list, description="Why nothing happened, if it didn't."
-    )
 
 
 RegisterPayload = strawberry.type(
@@ -181,12 +178,9 @@ class LogoutInput:
 
 
 @strawberry.type(description="The result of `logout`.")
-class LogoutPayload:
+class LogoutPayload(Payload):
     revoked_count: int | None = strawberry.field(
         default=None, description="How many tokens were revoked."
-    )
-    user_errors: list[UserError] = strawberry.field(
-        default_factory=list, description="Why nothing happened, if it didn't."
     )
 
 
@@ -197,14 +191,11 @@ class ChangePasswordInput:
 
 
 @strawberry.type(description="The result of `changePassword`.")
-class ChangePasswordPayload:
+class ChangePasswordPayload(Payload):
     user: User | None = strawberry.field(default=None, description="You.")
     revoked_count: int | None = strawberry.field(
         default=None,
         description="How many of your other sessions were signed out; this one stays.",
-    )
-    user_errors: list[UserError] = strawberry.field(
-        default_factory=list, description="Why nothing happened, if it didn't."
     )
 
 
@@ -214,12 +205,9 @@ class DeleteAccountInput:
 
 
 @strawberry.type(description="The result of `deleteAccount`.")
-class DeleteAccountPayload:
+class DeleteAccountPayload(Payload):
     deleted: bool = strawberry.field(
         default=False, description="True when the account was deleted; false on userErrors."
-    )
-    user_errors: list[UserError] = strawberry.field(
-        default_factory=list, description="Why nothing happened, if it didn't."
     )
 
 
@@ -229,13 +217,10 @@ class BlockUserInput:
 
 
 @strawberry.type(description="The result of `blockUser`.")
-class BlockUserPayload:
+class BlockUserPayload(Payload):
     blocked_user: User | None = strawberry.field(default=None, description="The person blocked.")
     ended_pairs: list[LazyPair] | None = strawberry.field(
         default=None, description="The active pairs you shared with them, now ENDED."
-    )
-    user_errors: list[UserError] = strawberry.field(
-        default_factory=list, description="Why nothing happened, if it didn't."
     )
 
 

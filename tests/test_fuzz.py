@@ -344,6 +344,14 @@ LEAK_PATTERNS = [
 ]
 MASKED_MESSAGE = "Unexpected error."
 
+# Masked server errors already pinned by an xfail regression test below. Each is counted
+# (printed at the end) instead of failing every run until it is fixed; whoever fixes one
+# sees its regression test XPASS and removes both the entry and the xfail marker.
+KNOWN_BUGS: dict[str, Any] = {
+    # test_login_with_an_over_long_email_is_invalid_credentials
+    "login email over 254 characters": lambda error: error.get("path") == ["login"],
+}
+
 
 class Failure(AssertionError):
     pass
@@ -399,7 +407,10 @@ def check_response(
                     if match.group(0) not in request_text:
                         raise Failure(f"leaked exception detail {match.group(0)!r}: {error}")
             if code == "INTERNAL_SERVER_ERROR":
-                raise Failure(f"server error (masked) as {viewer.name}: {error}")
+                known = next((bug for bug, seen in KNOWN_BUGS.items() if seen(error)), None)
+                if known is None:
+                    raise Failure(f"server error (masked) as {viewer.name}: {error}")
+                STATS[f"{test}:known bug {known}"] += 1
         if errors:
             STATS[f"{test}:refused"] += 1
             for code in sorted({(e.get("extensions") or {}).get("code") for e in errors}):
@@ -874,3 +885,28 @@ def test_raw_bodies(world: World, data: st.DataObject) -> None:
     viewer = world.viewers[data.draw(viewer_names, label="viewer")]
     raw, content_type = data.draw(raw_bodies(), label="body")
     send(world, "bodies", viewer, None, raw=raw, content_type=content_type)
+
+
+# --- what the fuzzer found ------------------------------------------------------------
+
+LOGIN = """
+mutation($input: LoginInput!) {
+  login(input: $input) { token userErrors { field message code } }
+}"""
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "BUG: login with an email over 254 characters is a masked INTERNAL_SERVER_ERROR: "
+        "accounts.login looks the user up with User.get_or_none(email=...), and Tortoise "
+        "validates the filter value against the column's max_length=254 (ValidationError)."
+    ),
+)
+def test_login_with_an_over_long_email_is_invalid_credentials(world: World) -> None:
+    """Found by test_variables; minimised. No account can have such an email, so it is the
+    same wrong email or password as any other (API.md: login's only code)."""
+    for email in ("x" * 255, f"{'a' * 250}@fuzz.example", "x" * 4001):
+        body = world.api.post(LOGIN, {"input": {"email": email, "password": "whatever12"}})
+        assert "errors" not in body, body
+        assert [e["code"] for e in body["data"]["login"]["userErrors"]] == ["INVALID_CREDENTIALS"]
