@@ -347,10 +347,7 @@ MASKED_MESSAGE = "Unexpected error."
 # Masked server errors already pinned by an xfail regression test below. Each is counted
 # (printed at the end) instead of failing every run until it is fixed; whoever fixes one
 # sees its regression test XPASS and removes both the entry and the xfail marker.
-KNOWN_BUGS: dict[str, Any] = {
-    # test_login_with_an_over_long_email_is_invalid_credentials
-    "login email over 254 characters": lambda error: error.get("path") == ["login"],
-}
+KNOWN_BUGS: dict[str, Any] = {}
 
 
 class Failure(AssertionError):
@@ -895,14 +892,6 @@ mutation($input: LoginInput!) {
 }"""
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: login with an email over 254 characters is a masked INTERNAL_SERVER_ERROR: "
-        "accounts.login looks the user up with User.get_or_none(email=...), and Tortoise "
-        "validates the filter value against the column's max_length=254 (ValidationError)."
-    ),
-)
 def test_login_with_an_over_long_email_is_invalid_credentials(world: World) -> None:
     """Found by test_variables; minimised. No account can have such an email, so it is the
     same wrong email or password as any other (API.md: login's only code)."""

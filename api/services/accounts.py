@@ -32,7 +32,7 @@ from api.errors import DomainError, require
 from api.ratelimit import RateLimited
 from api.services import events, pairs
 from api.settings import Settings
-from api.validation import NAME_MAX, FormatChecker
+from api.validation import EMAIL_MAX, NAME_MAX, FormatChecker
 from models import (
     Answer,
     AuthToken,
@@ -141,7 +141,9 @@ async def _check_password(
 async def login(email: str, password: str, settings: Settings) -> tuple[str, User]:
     """Sign in. Refused with RATE_LIMITED while the email is locked out, whatever the
     password; an unknown email fails exactly like a wrong password."""
-    user = await User.get_or_none(email=email.strip().lower())
+    normalized = email.strip().lower()
+    # No account has an over-long email; the ORM would refuse to even look it up.
+    user = await User.get_or_none(email=normalized) if len(normalized) <= EMAIL_MAX else None
     user = await _check_password(user, email, password, settings, None)
     return await auth.issue_token(user, settings.token_ttl_days), user
 
