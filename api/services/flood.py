@@ -2,9 +2,8 @@
 into one pair within any hour (a sliding hour). Zero or a negative value turns it off.
 
 The count is read from the `check_ins` table, so it holds across workers and restarts
-with no other state. Called by `pairs.post_check_in` before it writes; two racing posts
-can both pass at the limit's edge (the check is not under the pair's lock), which is
-harmless for an abuse limit.
+with no other state. `pairs.post_check_in` calls it under the pair's row lock, just
+before it writes, so racing posts cannot slip past the limit.
 """
 
 from __future__ import annotations
