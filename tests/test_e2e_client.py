@@ -10,12 +10,11 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from gql import Client, GraphQLRequest
 from gql.transport.httpx import HTTPXAsyncTransport
 from gql.transport.websockets import WebsocketsTransport
 
+from tests import servers
 from tests.helpers import (
     ADULT,
     CREATE_GROUP,
@@ -39,8 +39,7 @@ from tests.helpers import (
     SIGN_UP,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
-STARTUP_DEADLINE = 20.0  # seconds for the server to migrate and answer /healthz
+ROOT = servers.ROOT
 EVENT_TIMEOUT = 10.0  # seconds to wait for any one event: a lost event fails, not hangs
 
 MILESTONES = """
@@ -96,12 +95,6 @@ class Server:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _env(database: Path, **extra: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update(DATABASE_URL=f"sqlite://{database}", BROADCAST_URL="memory://", **extra)
@@ -111,36 +104,9 @@ def _env(database: Path, **extra: str) -> dict[str, str]:
 @contextmanager
 def serving(database: Path) -> Iterator[Server]:
     """`python -m api serve` on a free port; always terminated on the way out."""
-    port = _free_port()
     log_path = database.with_suffix(".log")
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "api", "serve"],
-            cwd=ROOT,
-            env=_env(database, HOST="127.0.0.1", PORT=str(port), LOG_LEVEL="info"),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    server = Server(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}", process, log_path)
-    try:
-        deadline = time.monotonic() + STARTUP_DEADLINE
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"the server exited with {process.returncode}:\n{server.log()}")
-            with suppress(httpx.TransportError):
-                if httpx.get(f"{server.http_url}/healthz", timeout=1).json() == {"status": "ok"}:
-                    break
-            if time.monotonic() > deadline:
-                pytest.fail(f"no answer on /healthz within {STARTUP_DEADLINE} s:\n{server.log()}")
-            time.sleep(0.1)
-        yield server
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+    with servers.serving(_env(database, LOG_LEVEL="info"), log_path) as (port, process):
+        yield Server(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}", process, log_path)
 
 
 @pytest.fixture(scope="module")

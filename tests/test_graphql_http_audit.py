@@ -14,26 +14,15 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from contextlib import suppress
 from pathlib import Path
 
-import httpx
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests import servers
+
 AUDIT_DIR = Path(__file__).resolve().parent / "audit"
-STARTUP_DEADLINE = 20.0
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -58,49 +47,18 @@ def node() -> str:
 def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`python -m api serve` on a free port with a fresh SQLite file (serve migrates it)."""
     database = tmp_path_factory.mktemp("audit") / "audit.db"
-    port = _free_port()
-    env = dict(os.environ)
-    env.update(
-        DATABASE_URL=f"sqlite://{database}",
-        BROADCAST_URL="memory://",
-        HOST="127.0.0.1",
-        PORT=str(port),
-        LOG_LEVEL="warning",
-        PASSWORD_HASH_TIME_COST="1",
-        PASSWORD_HASH_MEMORY_KIB="64",
-    )
-    log_path = database.with_suffix(".log")
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "api", "serve"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + STARTUP_DEADLINE
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"the server exited with {process.returncode}:\n{log_path.read_text()}")
-            with suppress(httpx.TransportError):
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                pytest.fail(f"no answer on /healthz within {STARTUP_DEADLINE} s")
-            time.sleep(0.1)
-        yield f"{base}/graphql"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite://{database}",
+        "BROADCAST_URL": "memory://",
+        "LOG_LEVEL": "warning",
+        "PASSWORD_HASH_TIME_COST": "1",
+        "PASSWORD_HASH_MEMORY_KIB": "64",
+    }
+    with servers.serving(env, database.with_suffix(".log")) as (port, _):
+        yield f"http://127.0.0.1:{port}/graphql"
 
 
-@pytest.mark.timeout(300)
 def test_every_graphql_http_server_audit_passes(node: str, endpoint: str) -> None:
     run = subprocess.run(
         [node, "audit.mjs", endpoint],

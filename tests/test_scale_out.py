@@ -25,7 +25,6 @@ import itertools
 import json
 import os
 import secrets
-import signal
 import socket
 import subprocess
 import sys
@@ -40,6 +39,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import pytest
 
+from tests import servers
 from tests.helpers import (
     ADULT,
     CREATE_GROUP,
@@ -68,8 +68,7 @@ pytestmark = [
     pytest.mark.timeout(300),
 ]
 
-ROOT = Path(__file__).resolve().parent.parent
-STARTUP_DEADLINE = 30.0  # seconds for a worker to answer /healthz
+ROOT = servers.ROOT
 EVENT_TIMEOUT = 15.0  # seconds to wait for any expected event or state
 HTTP_TIMEOUT = 15.0
 _names = itertools.count(1)
@@ -103,24 +102,6 @@ TERMINAL_EVENTS = {"PairCompletedEvent", "PairEndedEvent"}
 
 
 # --- processes: PostgreSQL database, Redis, workers -------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _stop(process: subprocess.Popen | None, sig: int = signal.SIGTERM) -> None:
-    """Signal a process we started and reap it (SIGKILL if it lingers)."""
-    if process is None or process.poll() is not None:
-        return
-    process.send_signal(sig)
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
 
 
 def _with_database(url: str, name: str) -> str:
@@ -186,7 +167,7 @@ class Redis:
             time.sleep(0.02)
 
     def stop(self) -> None:
-        _stop(self.process)
+        servers.stop(self.process)
         self.process = None
 
     @property
@@ -221,28 +202,7 @@ class Worker:
 
     def start(self) -> None:
         assert not self.running
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "api", "serve"],
-                cwd=ROOT,
-                env={**self.env, "HOST": "127.0.0.1", "PORT": str(self.port)},
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + STARTUP_DEADLINE
-        while True:
-            if self.process.poll() is not None:
-                pytest.fail(
-                    f"worker {self.name} exited with {self.process.returncode}:\n{self.log()}"
-                )
-            with suppress(httpx.TransportError):
-                if httpx.get(f"{self.http_url}/healthz", timeout=1).json() == {"status": "ok"}:
-                    return
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"worker {self.name}: no /healthz within {STARTUP_DEADLINE} s:\n{self.log()}"
-                )
-            time.sleep(0.1)
+        self.process = servers.start_serve(self.env, self.port, self.log_path)
 
     def kill(self) -> None:
         """SIGKILL: no shutdown, no goodbye to its clients."""
@@ -251,7 +211,7 @@ class Worker:
         self.process.wait(timeout=10)
 
     def stop(self) -> None:
-        _stop(self.process)
+        servers.stop(self.process)
         self.process = None
 
     def log(self) -> str:
@@ -287,7 +247,7 @@ def cluster_processes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clus
     name = f"mentorship_scale_{secrets.token_hex(6)}"
     asyncio.run(_admin_sql(f'CREATE DATABASE "{name}"'))
     database_url = _with_database(TEST_DATABASE_URL, name)
-    redis = Redis(_free_port(), workdir / "redis.log")
+    redis = Redis(servers.free_port(), workdir / "redis.log")
     env = dict(os.environ)
     env.update(
         DATABASE_URL=database_url,
@@ -296,8 +256,8 @@ def cluster_processes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clus
         PASSWORD_HASH_MEMORY_KIB="64",
         LOG_LEVEL="info",
     )
-    a = Worker("A", _free_port(), env, workdir / "worker-a.log")
-    b = Worker("B", _free_port(), env, workdir / "worker-b.log")
+    a = Worker("A", servers.free_port(), env, workdir / "worker-a.log")
+    b = Worker("B", servers.free_port(), env, workdir / "worker-b.log")
     cluster = Cluster(database_url, redis, a, b)
     try:
         migrated = subprocess.run(
