@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -232,6 +232,28 @@ def slot_updates(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     return decided
 
 
+@pytest.fixture
+def gate(monkeypatch: pytest.MonkeyPatch) -> Callable[[int], None]:
+    """`gate(n)`: the next n `createPair` calls all finish their checks before any of
+    them opens its transaction, so the race is decided by the database every time,
+    not by scheduling luck. (A pass-through: each call then runs as usual.)"""
+    real = pairs.in_transaction
+
+    def arm(parties: int) -> None:
+        barrier = asyncio.Barrier(parties)
+
+        @contextlib.asynccontextmanager
+        async def gated(*args: Any, **kwargs: Any) -> AsyncIterator[Any]:
+            with contextlib.suppress(TimeoutError, asyncio.BrokenBarrierError):
+                await asyncio.wait_for(barrier.wait(), timeout=5)
+            async with real(*args, **kwargs) as connection:
+                yield connection
+
+        monkeypatch.setattr(pairs, "in_transaction", gated)
+
+    return arm
+
+
 def codes(payload: dict) -> list[str]:
     return [error["code"] for error in payload["userErrors"]]
 
@@ -252,7 +274,7 @@ def split(payloads: list[dict], key: str) -> tuple[list[dict], list[dict]]:
 
 @pytest.mark.parametrize("racers", [2, 5])
 async def test_identical_create_pair_calls_make_exactly_one_pair(
-    app, slot_updates: list[bool], racers: int
+    app, slot_updates: list[bool], gate: Callable[[int], None], racers: int
 ) -> None:
     async with running(app) as api:
         s = await scene(api, mentor_capacities=[5], mentees=1)
@@ -260,6 +282,7 @@ async def test_identical_create_pair_calls_make_exactly_one_pair(
         pair_input = {"mentorSignUpId": mentor_sign_up, "menteeSignUpId": mentee_sign_up}
         published = api.published
 
+        gate(racers)
         payloads = await asyncio.gather(
             *(api.mutate(CREATE_PAIR, pair_input, s.admin.token) for _ in range(racers))
         )
@@ -283,13 +306,14 @@ async def test_identical_create_pair_calls_make_exactly_one_pair(
 
 
 async def test_two_mentors_racing_for_one_mentee_make_one_pair(
-    app, slot_updates: list[bool]
+    app, slot_updates: list[bool], gate: Callable[[int], None]
 ) -> None:
     """Different mentors, same mentee: the loser's mentor slot must not stay taken."""
     async with running(app) as api:
         s = await scene(api, mentor_capacities=[1, 1], mentees=1)
         (_, mentee_sign_up) = s.mentees[0]
 
+        gate(len(s.mentors))
         payloads = await asyncio.gather(
             *(
                 api.mutate(
@@ -318,12 +342,13 @@ async def test_two_mentors_racing_for_one_mentee_make_one_pair(
 
 @pytest.mark.parametrize("mentees", [3, 5])
 async def test_racing_for_the_last_slots_of_a_mentor_makes_exactly_capacity_pairs(
-    app, slot_updates: list[bool], mentees: int
+    app, slot_updates: list[bool], gate: Callable[[int], None], mentees: int
 ) -> None:
     async with running(app) as api:
         s = await scene(api, mentor_capacities=[2], mentees=mentees)
         (_, mentor_sign_up) = s.mentors[0]
 
+        gate(mentees)
         payloads = await asyncio.gather(
             *(
                 api.mutate(
