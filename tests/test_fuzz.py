@@ -344,11 +344,6 @@ LEAK_PATTERNS = [
 ]
 MASKED_MESSAGE = "Unexpected error."
 
-# Masked server errors already pinned by an xfail regression test below. Each is counted
-# (printed at the end) instead of failing every run until it is fixed; whoever fixes one
-# sees its regression test XPASS and removes both the entry and the xfail marker.
-KNOWN_BUGS: dict[str, Any] = {}
-
 
 class Failure(AssertionError):
     pass
@@ -404,10 +399,7 @@ def check_response(
                     if match.group(0) not in request_text:
                         raise Failure(f"leaked exception detail {match.group(0)!r}: {error}")
             if code == "INTERNAL_SERVER_ERROR":
-                known = next((bug for bug, seen in KNOWN_BUGS.items() if seen(error)), None)
-                if known is None:
-                    raise Failure(f"server error (masked) as {viewer.name}: {error}")
-                STATS[f"{test}:known bug {known}"] += 1
+                raise Failure(f"server error (masked) as {viewer.name}: {error}")
         if errors:
             STATS[f"{test}:refused"] += 1
             for code in sorted({(e.get("extensions") or {}).get("code") for e in errors}):
