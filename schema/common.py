@@ -213,7 +213,3 @@ Last = Annotated[
     strawberry.argument(description="Return the last n items (at most 100)."),
 ]
 Before = Annotated[str | None, strawberry.argument(description="Return items before this cursor.")]
-
-
-def id_arg(description: str) -> Any:
-    return strawberry.argument(description=description)

@@ -7,12 +7,12 @@ query per item.
 
 from __future__ import annotations
 
-from api.services.access import can_see_pair, can_see_program, is_pair_member
-from models import Pair, Program, User
+from api.services.access import is_pair_member
+from models import User
 from models.enums import GroupRole
 from schema.common import Info
 
-__all__ = ["can_see_pair", "can_see_program", "is_pair_member", "is_viewer", "viewer_role"]
+__all__ = ["is_group_admin", "is_pair_member", "is_viewer", "viewer_role"]
 
 
 async def viewer_role(info: Info, group_id: int) -> GroupRole | None:
@@ -29,19 +29,3 @@ async def is_viewer(info: Info, user: User) -> bool:
 
 async def is_group_admin(info: Info, group_id: int) -> bool:
     return await viewer_role(info, group_id) == GroupRole.ADMIN
-
-
-async def sees_program(info: Info, program: Program) -> bool:
-    return can_see_program(program, await viewer_role(info, program.group_id))
-
-
-async def sees_pair(info: Info, pair: Pair) -> bool:
-    viewer = await info.context.viewer()
-    if viewer is None:
-        return False
-    if is_pair_member(viewer.pk, pair):
-        return True
-    program = await info.context.loaders.programs.load(pair.program_id)
-    return program is not None and can_see_pair(
-        viewer.pk, pair, await viewer_role(info, program.group_id)
-    )

@@ -63,10 +63,6 @@ def can_see_program(program: Program, role: GroupRole | None) -> bool:
     return role == GroupRole.ADMIN or program.status != ProgramStatus.DRAFT
 
 
-def can_see_pair(viewer_id: int, pair: Pair, role: GroupRole | None) -> bool:
-    return viewer_id in (pair.mentor_id, pair.mentee_id) or role == GroupRole.ADMIN
-
-
 def is_pair_member(viewer_id: int, pair: Pair) -> bool:
     return viewer_id in (pair.mentor_id, pair.mentee_id)
 
