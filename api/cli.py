@@ -38,8 +38,8 @@ def _serve(settings: Settings) -> None:
         log_level=settings.log_level,
         ws="websockets-sansio",
         ws_max_size=settings.ws_max_message_bytes,
-        loop="uvloop",
-        http="httptools",
+        loop=settings.server_loop,
+        http=settings.server_http,
     )
 
 

@@ -34,6 +34,11 @@ class Settings:
     allowed_origins: tuple[str, ...] = field(default_factory=tuple)
     debug: bool = False
     log_level: str = ""  # empty: "debug" when DEBUG is on, else "info"
+    # Fast paths, each on by default; switch them off to measure what they buy (bench/).
+    graphql_caches: bool = True  # parser and validation caches
+    orjson: bool = True  # response serialisation
+    server_loop: str = "uvloop"  # uvicorn's --loop: uvloop or asyncio
+    server_http: str = "httptools"  # uvicorn's --http: httptools or h11
     # Accounts.
     token_ttl_days: int = 30
     # argon2id cost; the defaults are argon2-cffi's (RFC 9106's low-memory choice).
@@ -75,6 +80,10 @@ class Settings:
         if not self.log_level:
             object.__setattr__(self, "log_level", "debug" if self.debug else "info")
         object.__setattr__(self, "log_level", self.log_level.lower())
+        if self.server_loop not in {"uvloop", "asyncio"}:
+            raise ValueError(f"SERVER_LOOP must be uvloop or asyncio, not {self.server_loop!r}")
+        if self.server_http not in {"httptools", "h11"}:
+            raise ValueError(f"SERVER_HTTP must be httptools or h11, not {self.server_http!r}")
 
     @property
     def is_shared(self) -> bool:

@@ -87,9 +87,11 @@ def schema_extensions(settings: Settings) -> list[Callable[[], SchemaExtension] 
     from api.ratelimit import rate_limit_extensions
     from schema.limits import limit_extensions
 
+    caches: list[Callable[[], SchemaExtension]] = []
+    if settings.graphql_caches:
+        caches = [lambda: SafeParserCache(maxsize=1000), lambda: ValidationCache(maxsize=1000)]
     return [
-        lambda: SafeParserCache(maxsize=1000),
-        lambda: ValidationCache(maxsize=1000),
+        *caches,
         *limit_extensions(settings),
         *rate_limit_extensions(settings),
         ErrorCodes,

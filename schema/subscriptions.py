@@ -16,10 +16,9 @@ from typing import Annotated
 import strawberry
 
 from api.errors import BadUserInput, Forbidden
-from api.services import access
+from api.services import access, fanout
 from api.services import events as events_service
-from models import CheckIn as CheckInModel
-from models import Milestone as MilestoneModel
+from api.services.fanout import EventRows
 from models import Pair as PairModel
 from models import PairEvent as PairEventModel
 from models.enums import PairEventKind
@@ -49,6 +48,8 @@ def decode_event_cursor(raw: str, pair_pk: int) -> int:
 @strawberry.interface(description="Something that happened to a pair, in order.")
 class PairEvent:
     model: strawberry.Private[PairEventModel]
+    # Loaded once per event for every subscriber in the process (api/services/fanout.py).
+    rows: strawberry.Private[EventRows]
 
     @strawberry.field(description="Pass as `after` to resume right after this event.")
     def cursor(self) -> str:
@@ -63,22 +64,24 @@ class PairEvent:
         return self.model.occurred_at
 
     @strawberry.field(description="The pair, as it is now.")
-    async def pair(self, info: Info) -> Pair:
-        return Pair.of(await info.context.loaders.pairs.load(self.model.pair_id))
+    def pair(self) -> Pair:
+        return Pair.of(self.rows.pair)
 
 
 @strawberry.type(description="A milestone was completed.")
 class MilestoneCompletedEvent(PairEvent):
     @strawberry.field(description="The milestone.")
-    async def milestone(self) -> Milestone:
-        return Milestone.of(await MilestoneModel.get(pk=self.model.milestone_id))
+    def milestone(self) -> Milestone:
+        assert self.rows.milestone is not None  # _follow skips events whose row is gone
+        return Milestone.of(self.rows.milestone)
 
 
 @strawberry.type(description="A check-in was posted.")
 class CheckInPostedEvent(PairEvent):
     @strawberry.field(description="The check-in.")
-    async def check_in(self) -> CheckIn:
-        return CheckIn.of(await CheckInModel.get(pk=self.model.check_in_id))
+    def check_in(self) -> CheckIn:
+        assert self.rows.check_in is not None  # _follow skips events whose row is gone
+        return CheckIn.of(self.rows.check_in)
 
 
 @strawberry.type(description="Every milestone is done: the pair is COMPLETED.")
@@ -116,10 +119,11 @@ async def _members_pair(info: Info, pair_id: str) -> PairModel:
 
 async def _follow(
     info: Info, pair_id: str, *, replay: bool = False, after: str | None = None
-) -> AsyncGenerator[PairEventModel, None]:
+) -> AsyncGenerator[tuple[PairEventModel, EventRows], None]:
     """Events from now on, or with `replay` every event after the cursor `after` (all
-    when null). Checks come before the first event, so a refusal is one `next` with
-    the error, then `complete`. Loaders are fresh for every event."""
+    when null), each with its rows. Checks come before the first event, so a refusal is
+    one `next` with the error, then `complete`. Loaders are fresh for every event, primed
+    with the rows every subscriber in this process shares."""
     pair = await _members_pair(info, pair_id)
     since = None
     if replay:
@@ -129,12 +133,16 @@ async def _follow(
     # Someone who blocked the viewer keeps their check-ins from them, in replays too.
     hidden = await access.is_blocked_by(viewer.pk, other)
     async for event in events_service.follow(pair.pk, since):
-        if hidden and event.kind == PairEventKind.CHECK_IN_POSTED:
-            check_in = await CheckInModel.get(pk=event.check_in_id)
-            if check_in.author_id == other:
-                continue
+        rows = await fanout.rows_of(event)
+        if event.milestone_id is not None and rows.milestone is None:
+            continue  # deleted since (with its author's account)
+        if event.check_in_id is not None and (
+            rows.check_in is None or (hidden and rows.check_in.author_id == other)
+        ):
+            continue
         info.context.refresh_loaders()
-        yield event
+        rows.prime(info.context.loaders)
+        yield event, rows
 
 
 @strawberry.type
@@ -143,26 +151,26 @@ class PairSubscriptions:
     async def milestone_completed(
         self, info: Info, pair_id: PairIdArg
     ) -> AsyncGenerator[Milestone, None]:
-        async for event in _follow(info, pair_id):
-            if event.kind == PairEventKind.MILESTONE_COMPLETED:
-                yield Milestone.of(await MilestoneModel.get(pk=event.milestone_id))
+        async for event, rows in _follow(info, pair_id):
+            if event.kind == PairEventKind.MILESTONE_COMPLETED and rows.milestone is not None:
+                yield Milestone.of(rows.milestone)
 
     @strawberry.subscription(description="Every check-in posted to your pair, yours included.")
     async def check_in_posted(
         self, info: Info, pair_id: PairIdArg
     ) -> AsyncGenerator[CheckIn, None]:
-        async for event in _follow(info, pair_id):
-            if event.kind == PairEventKind.CHECK_IN_POSTED:
-                yield CheckIn.of(await CheckInModel.get(pk=event.check_in_id))
+        async for event, rows in _follow(info, pair_id):
+            if event.kind == PairEventKind.CHECK_IN_POSTED and rows.check_in is not None:
+                yield CheckIn.of(rows.check_in)
 
     @strawberry.subscription(
         description="Your pair after every change: check-in, milestone, end, completion."
     )
     async def pair_updated(self, info: Info, pair_id: PairIdArg) -> AsyncGenerator[Pair, None]:
-        async for event in _follow(info, pair_id):
+        async for event, rows in _follow(info, pair_id):
             # The milestone that completes a pair already shows it COMPLETED.
             if event.kind != PairEventKind.PAIR_COMPLETED:
-                yield Pair.of(await PairModel.get(pk=event.pair_id))
+                yield Pair.of(rows.pair)
 
     @strawberry.subscription(
         description="Your pair's events after `after` (all of them when null), replayed "
@@ -177,5 +185,5 @@ class PairSubscriptions:
             strawberry.argument(description="The cursor of the last event you received."),
         ] = None,
     ) -> AsyncGenerator[PairEvent, None]:
-        async for event in _follow(info, pair_id, replay=True, after=after):
-            yield _EVENT_TYPES[event.kind](model=event)
+        async for event, rows in _follow(info, pair_id, replay=True, after=after):
+            yield _EVENT_TYPES[event.kind](model=event, rows=rows)

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 
-from tests.helpers import Api, Person
+from schema.ids import decode_id
+from tests import bulk
+from tests.helpers import Api, Person, Subscriptions
 
+# Pages at the maximum size (100): at 10 items the page holds 10, at 500 it holds 100.
 VIEWER_PAIRS = """
-{ viewer { pairs { edges { node {
+{ viewer { pairs(first: 100) { edges { node {
     mentor { name } mentee { name } program { title group { name } }
     milestones { title completedBy { name } }
 } } } } }"""
 ADMIN_PROGRAM = """
 query($id: ID!) { program(id: $id) {
-  signUps { edges { node { user { name } answers { question { prompt } value } } } }
-  pairs { edges { node { mentor { name } mentee { name } milestones { completedBy { name } } } } }
+  signUps(first: 100) { edges { node { user { name } answers { question { prompt } value } } } }
+  pairs(first: 100) { edges { node { mentor { name } mentee { name } milestones { completedBy { name } } } } }
   viewerSignUps { id } group { viewerRole viewerMembership { role } }
 } }"""
 COMPLETE = """
@@ -49,38 +52,85 @@ def counting_statements() -> Iterator[_Counter]:
 
 
 def _program_with_pairs(api: Api, mentees: int) -> tuple[Person, Person, str]:
+    """Admin, mentor and program through the API; in bulk, a full page of mentees still
+    waiting (so the sign-ups page holds other people than the pairs page, at any size),
+    then `mentees` mentees paired with the mentor."""
     admin, mentor = api.person("Ada"), api.person("Maya")
     group_id = api.group(admin)
     api.join(mentor, group_id)
     program_id = api.program(admin, group_id)
-    mentor_sign_up = api.sign_up(mentor, program_id, "MENTOR", capacity=5)
-    for _ in range(mentees):
-        mentee = api.person()
-        api.join(mentee, group_id)
-        pair = api.pair(admin, mentor_sign_up, api.sign_up(mentee, program_id, "MENTEE"))
-        api.ok(COMPLETE, {"milestoneId": pair["milestones"][0]["id"]}, mentee.token)
+    mentor_sign_up = api.sign_up(mentor, program_id, "MENTOR", capacity=1)
+    api.run(bulk.pending_mentees, decode_id(program_id)[1], 100)
+    api.run(bulk.mentees_paired_to, decode_id(mentor_sign_up)[1], mentees)
     return admin, mentor, program_id
 
 
-def _statements(api: Api, query: str, variables: dict | None, token: str) -> int:
+def _statements(api: Api, query: str, variables: dict | None, token: str, items: int) -> int:
+    """Statements for one request, which must have listed `items` fully loaded pairs."""
     with counting_statements() as counter:
-        api.data(query, variables, token)
+        data = api.data(query, variables, token)
+    root = data["viewer"] if "viewer" in data else data["program"]
+    edges = root["pairs"]["edges"]
+    assert len(edges) == items
+    assert all(e["node"]["milestones"][0]["completedBy"]["name"] for e in edges)
     return counter.count
 
 
 def test_viewer_pairs_query_count_does_not_grow_with_pairs(api: Api) -> None:
-    _, few_mentor, _ = _program_with_pairs(api, 1)
-    _, many_mentor, _ = _program_with_pairs(api, 5)
-    few = _statements(api, VIEWER_PAIRS, None, few_mentor.token)
-    many = _statements(api, VIEWER_PAIRS, None, many_mentor.token)
+    _, few_mentor, _ = _program_with_pairs(api, 10)
+    _, many_mentor, _ = _program_with_pairs(api, 500)
+    few = _statements(api, VIEWER_PAIRS, None, few_mentor.token, 10)
+    many = _statements(api, VIEWER_PAIRS, None, many_mentor.token, 100)
     assert few > 0
     assert many == few
 
 
 def test_admin_program_page_query_count_does_not_grow_with_sign_ups(api: Api) -> None:
-    few_admin, _, few_program = _program_with_pairs(api, 1)
-    many_admin, _, many_program = _program_with_pairs(api, 5)
-    few = _statements(api, ADMIN_PROGRAM, {"id": few_program}, few_admin.token)
-    many = _statements(api, ADMIN_PROGRAM, {"id": many_program}, many_admin.token)
+    few_admin, _, few_program = _program_with_pairs(api, 10)
+    many_admin, _, many_program = _program_with_pairs(api, 500)
+    few = _statements(api, ADMIN_PROGRAM, {"id": few_program}, few_admin.token, 10)
+    many = _statements(api, ADMIN_PROGRAM, {"id": many_program}, many_admin.token, 100)
     assert few > 0
     assert many == few
+
+
+CHECK_IN_POSTED = """
+subscription($pairId: ID!) { checkInPosted(pairId: $pairId) {
+  id body createdAt author { name } pair { status mentor { name } mentee { name } }
+} }"""
+POST_CHECK_IN = """
+mutation($input: PostCheckInInput!) { postCheckIn(input: $input) { userErrors { code } } }"""
+
+
+def _check_in_with_subscribers(api: Api, subscribers: int, body: str) -> int:
+    """Statements to post one check-in and deliver it to `subscribers` subscriptions (half
+    the mentor's, half the mentee's, each on its own connection), all in this process."""
+    story = api.story()
+    pair = api.pair(story.admin, story.mentor_sign_up, story.mentee_sign_up)
+    people = [story.mentor, story.mentee] * (subscribers // 2)
+    with ExitStack() as stack:
+        clients = []
+        for n, person in enumerate(people):
+            ws = stack.enter_context(
+                api.client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"])
+            )
+            client = Subscriptions(ws)
+            assert client.init(person.token)["type"] == "connection_ack"
+            client.subscribe(str(n), CHECK_IN_POSTED, {"pairId": pair["id"]})
+            clients.append(client)
+        api.wait_for_listeners(pair["id"], subscribers)
+        with counting_statements() as counter:
+            api.ok(POST_CHECK_IN, {"pairId": pair["id"], "body": body}, story.mentor.token)
+            for client in clients:  # every subscriber got it, resolved in full
+                event = client.receive()["payload"]["data"]["checkInPosted"]
+                assert (event["body"], event["author"]["name"]) == (body, "Maya")
+                assert event["pair"]["mentee"]["name"] == "Milo"
+        return counter.count
+
+
+def test_statements_per_event_do_not_grow_with_subscribers(api: Api) -> None:
+    """The event's rows are loaded once in the process and shared by every subscriber."""
+    two = _check_in_with_subscribers(api, 2, "Week one")
+    ten = _check_in_with_subscribers(api, 10, "Week two")
+    assert two > 0
+    assert ten == two
