@@ -104,6 +104,7 @@ def test_an_event_whose_publish_was_lost_is_read_back_from_the_log(api: Api) -> 
         """What a failed publish leaves behind: the committed row, and no message."""
         locked = await PairModel.get(pk=pair_pk)
         await events.record(locked, PairEventKind.MILESTONE_COMPLETED, milestone_id=milestone_pk)
+        await locked.save(update_fields=["event_count"])
 
     with _connect(api, story.mentee.token) as ws:
         client = Subscriptions(ws)

@@ -35,9 +35,11 @@ async def record(
     reason: str | None = None,
 ) -> PairEvent:
     """Append an event. Call inside the change's transaction, with the pair row locked
-    (services lock it first), so sequences rise without gaps."""
+    (services lock it first), so sequences rise without gaps. It raises
+    `pair.event_count`: the caller saves it with the change's own update of the pair
+    (one statement, not two); a forgotten save repeats a sequence, which the unique
+    (pair, sequence) index refuses."""
     pair.event_count += 1
-    await Pair.filter(pk=pair.pk).update(event_count=pair.event_count)
     return await PairEvent.create(
         pair_id=pair.pk,
         sequence=pair.event_count,

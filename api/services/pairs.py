@@ -158,7 +158,9 @@ async def complete_milestone(viewer: User, milestone_pk: int) -> tuple[Milestone
             pair.completed_at = now()
             await _release_slots(pair, mentee_keeps_slot=True)
             recorded.append(await events.record(pair, PairEventKind.PAIR_COMPLETED))
-        await pair.save(update_fields=["completed_milestone_count", "status", "completed_at"])
+        await pair.save(
+            update_fields=["completed_milestone_count", "status", "completed_at", "event_count"]
+        )
     await events.publish(recorded)
     await milestone.refresh_from_db()
     return milestone, pair
@@ -178,8 +180,8 @@ async def post_check_in(viewer: User, pair_pk: int, body: str) -> tuple[CheckIn,
         check_in = await CheckIn.create(pair_id=pair.pk, author_id=viewer.pk, body=body)
         pair.check_in_count += 1
         pair.last_check_in_at = check_in.created_at
-        await pair.save(update_fields=["check_in_count", "last_check_in_at"])
         event = await events.record(pair, PairEventKind.CHECK_IN_POSTED, check_in_id=check_in.pk)
+        await pair.save(update_fields=["check_in_count", "last_check_in_at", "event_count"])
     await events.publish([event])
     return check_in, pair
 
@@ -207,9 +209,11 @@ async def _end_locked(pair: Pair, ended_by_pk: int, reason: str | None) -> PairE
     pair.ended_at = now()
     pair.ended_by_id = ended_by_pk
     pair.end_reason = reason
-    await pair.save(update_fields=["status", "ended_at", "ended_by_id", "end_reason"])
+    event = await events.record(pair, PairEventKind.PAIR_ENDED, reason=reason)
+    fields = ["status", "ended_at", "ended_by_id", "end_reason", "event_count"]
+    await pair.save(update_fields=fields)
     await _release_slots(pair, mentee_keeps_slot=False)
-    return await events.record(pair, PairEventKind.PAIR_ENDED, reason=reason)
+    return event
 
 
 async def end_active_pairs(
