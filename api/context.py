@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
@@ -25,7 +25,7 @@ class Context:
     connection_params: dict[str, Any] | None = None
     _viewer: User | None = None
     _resolved: bool = False
-    loaders: Loaders = field(default_factory=Loaders)
+    _loaders: Loaders | None = None
 
     async def viewer(self) -> User | None:
         """The signed-in user, or None. A bad or expired token counts as anonymous."""
@@ -50,6 +50,13 @@ class Context:
     def token_hash(self) -> str | None:
         return auth.hash_token(self.token) if self.token else None
 
+    @property
+    def loaders(self) -> Loaders:
+        """This request's loaders (or this subscription event's), built on first use."""
+        if self._loaders is None:
+            self._loaders = Loaders(viewer_id=self._viewer.pk if self._viewer else None)
+        return self._loaders
+
     def refresh_loaders(self) -> None:
         """New loaders: per HTTP request, and per subscription event on a websocket."""
-        self.loaders = Loaders(viewer_id=self._viewer.pk if self._viewer else None)
+        self._loaders = None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Coroutine, Sequence
-from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
@@ -68,39 +68,62 @@ def viewer_rows(
     return load
 
 
-@dataclass
 class Loaders:
-    viewer_id: int | None = None
-    users: DataLoader[int, User | None] = field(init=False)
-    groups: DataLoader[int, Group | None] = field(init=False)
-    programs: DataLoader[int, Program | None] = field(init=False)
-    sign_ups: DataLoader[int, SignUp | None] = field(init=False)
-    pairs: DataLoader[int, Pair | None] = field(init=False)
-    questions: DataLoader[int, SignUpQuestion | None] = field(init=False)
-    questions_by_program: DataLoader[int, list[SignUpQuestion]] = field(init=False)
-    steps_by_program: DataLoader[int, list[ProgramStep]] = field(init=False)
-    milestones_by_pair: DataLoader[int, list[Milestone]] = field(init=False)
-    answers_by_sign_up: DataLoader[int, list[Answer]] = field(init=False)
-    viewer_memberships: DataLoader[int, list[GroupMembership]] = field(init=False)
-    viewer_sign_ups: DataLoader[int, list[SignUp]] = field(init=False)
+    """The loaders of one request or one subscription event. Each is built on first use:
+    a request uses a few of them, and an idle subscription none."""
 
-    def __post_init__(self) -> None:
-        self.users = DataLoader(by_pk(User))
-        self.groups = DataLoader(by_pk(Group))
-        self.programs = DataLoader(by_pk(Program))
-        self.sign_ups = DataLoader(by_pk(SignUp))
-        self.pairs = DataLoader(by_pk(Pair))
-        self.questions = DataLoader(by_pk(SignUpQuestion))
-        self.questions_by_program = DataLoader(grouped(SignUpQuestion, "program_id"))
-        self.steps_by_program = DataLoader(grouped(ProgramStep, "program_id"))
-        self.milestones_by_pair = DataLoader(grouped(Milestone, "pair_id"))
-        self.answers_by_sign_up = DataLoader(grouped(Answer, "sign_up_id", order="question_id"))
-        # Keyed by group: at most one row (the unique membership).
-        self.viewer_memberships = DataLoader(
-            viewer_rows(GroupMembership, self.viewer_id, "group_id")
-        )
-        # Keyed by program: the viewer's sign-ups to it, oldest first.
-        self.viewer_sign_ups = DataLoader(viewer_rows(SignUp, self.viewer_id, "program_id"))
+    def __init__(self, viewer_id: int | None = None) -> None:
+        self.viewer_id = viewer_id
+
+    @cached_property
+    def users(self) -> DataLoader[int, User | None]:
+        return DataLoader(by_pk(User))
+
+    @cached_property
+    def groups(self) -> DataLoader[int, Group | None]:
+        return DataLoader(by_pk(Group))
+
+    @cached_property
+    def programs(self) -> DataLoader[int, Program | None]:
+        return DataLoader(by_pk(Program))
+
+    @cached_property
+    def sign_ups(self) -> DataLoader[int, SignUp | None]:
+        return DataLoader(by_pk(SignUp))
+
+    @cached_property
+    def pairs(self) -> DataLoader[int, Pair | None]:
+        return DataLoader(by_pk(Pair))
+
+    @cached_property
+    def questions(self) -> DataLoader[int, SignUpQuestion | None]:
+        return DataLoader(by_pk(SignUpQuestion))
+
+    @cached_property
+    def questions_by_program(self) -> DataLoader[int, list[SignUpQuestion]]:
+        return DataLoader(grouped(SignUpQuestion, "program_id"))
+
+    @cached_property
+    def steps_by_program(self) -> DataLoader[int, list[ProgramStep]]:
+        return DataLoader(grouped(ProgramStep, "program_id"))
+
+    @cached_property
+    def milestones_by_pair(self) -> DataLoader[int, list[Milestone]]:
+        return DataLoader(grouped(Milestone, "pair_id"))
+
+    @cached_property
+    def answers_by_sign_up(self) -> DataLoader[int, list[Answer]]:
+        return DataLoader(grouped(Answer, "sign_up_id", order="question_id"))
+
+    @cached_property
+    def viewer_memberships(self) -> DataLoader[int, list[GroupMembership]]:
+        """Keyed by group: at most one row (the unique membership)."""
+        return DataLoader(viewer_rows(GroupMembership, self.viewer_id, "group_id"))
+
+    @cached_property
+    def viewer_sign_ups(self) -> DataLoader[int, list[SignUp]]:
+        """Keyed by program: the viewer's sign-ups to it, oldest first."""
+        return DataLoader(viewer_rows(SignUp, self.viewer_id, "program_id"))
 
     async def viewer_membership(self, group_id: int) -> GroupMembership | None:
         rows = await self.viewer_memberships.load(group_id)
