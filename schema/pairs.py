@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Awaitable
 from typing import Annotated
 
 import strawberry
 
+from api.dataloaders import already_loaded
 from api.errors import DomainError
 from api.services import access
 from api.services import pairs as pairs_service
@@ -43,19 +45,31 @@ async def _user(info: Info, pk: int | None) -> User | None:
     return User.of(model) if model else None
 
 
+def _user_soon(info: Info, pk: int | None) -> User | None | Awaitable[User | None]:
+    """The user at once when none or already loaded by this request, else an awaitable:
+    most `completedBy` and `author` fields on a page then cost no task."""
+    if pk is None:
+        return None
+    done = already_loaded(info.context.loaders.users, pk)
+    if done is None:
+        return _user(info, pk)
+    model = done.result()
+    return User.of(model) if model else None
+
+
 @strawberry.type(description="A mentor and a mentee working through a program together.")
 class Pair(Node):
     @strawberry.field(description="The program the pair belongs to.")
     async def program(self, info: Info) -> Program:
         return Program.of(await info.context.loaders.programs.load(self.model.program_id))
 
-    @strawberry.field(description="The mentor.")
-    async def mentor(self, info: Info) -> User:
-        return await _user(info, self.model.mentor_id)  # type: ignore[return-value]
+    @strawberry.field(description="The mentor.", graphql_type=User)
+    def mentor(self, info: Info) -> User | Awaitable[User | None] | None:
+        return _user_soon(info, self.model.mentor_id)
 
-    @strawberry.field(description="The mentee.")
-    async def mentee(self, info: Info) -> User:
-        return await _user(info, self.model.mentee_id)  # type: ignore[return-value]
+    @strawberry.field(description="The mentee.", graphql_type=User)
+    def mentee(self, info: Info) -> User | Awaitable[User | None] | None:
+        return _user_soon(info, self.model.mentee_id)
 
     @strawberry.field(description="ACTIVE, COMPLETED or ENDED.")
     def status(self) -> enums.PairStatus:
@@ -138,37 +152,30 @@ class Milestone(Node):
     async def pair(self, info: Info) -> Pair:
         return Pair.of(await info.context.loaders.pairs.load(self.model.pair_id))
 
-    @strawberry.field(description="Order in the timeline, from 1.")
-    def position(self) -> int:
-        return self.model.position
+    position: int = strawberry.field(description="Order in the timeline, from 1.")
+    kind: enums.MilestoneKind = strawberry.field(description="What the milestone is about.")
+    title: str = strawberry.field(description="Short title.")
+    description: str = strawberry.field(description="What the pair does for it.")
+    suggested_week: int | None = strawberry.field(description="The week it is suggested for.")
+    completed_at: datetime.datetime | None = strawberry.field(
+        description="When it was done; null if not yet."
+    )
 
-    @strawberry.field(description="What the milestone is about.")
-    def kind(self) -> enums.MilestoneKind:
-        return self.model.kind
-
-    @strawberry.field(description="Short title.")
-    def title(self) -> str:
-        return self.model.title
-
-    @strawberry.field(description="What the pair does for it.")
-    def description(self) -> str:
-        return self.model.description
-
-    @strawberry.field(description="The week it is suggested for.")
-    def suggested_week(self) -> int | None:
-        return self.model.suggested_week
-
-    @strawberry.field(description="When it was done; null if not yet.")
-    def completed_at(self) -> datetime.datetime | None:
-        return self.model.completed_at
-
-    @strawberry.field(description="Who marked it done; null if not yet.")
-    async def completed_by(self, info: Info) -> User | None:
-        return await _user(info, self.model.completed_by_id)
+    @strawberry.field(description="Who marked it done; null if not yet.", graphql_type=User | None)
+    def completed_by(self, info: Info) -> User | Awaitable[User | None] | None:
+        return _user_soon(info, self.model.completed_by_id)
 
     @classmethod
     def of(cls, model: MilestoneModel) -> Milestone:
-        return cls(model=model)
+        return cls(
+            model=model,
+            position=model.position,
+            kind=model.kind,
+            title=model.title,
+            description=model.description,
+            suggested_week=model.suggested_week,
+            completed_at=model.completed_at,
+        )
 
 
 @strawberry.type(description="A message in a pair's weekly conversation; only the two see it.")
@@ -177,21 +184,16 @@ class CheckIn(Node):
     async def pair(self, info: Info) -> Pair:
         return Pair.of(await info.context.loaders.pairs.load(self.model.pair_id))
 
-    @strawberry.field(description="Who posted it.")
-    async def author(self, info: Info) -> User:
-        return await _user(info, self.model.author_id)  # type: ignore[return-value]
+    @strawberry.field(description="Who posted it.", graphql_type=User)
+    def author(self, info: Info) -> User | Awaitable[User | None] | None:
+        return _user_soon(info, self.model.author_id)
 
-    @strawberry.field(description="The message.")
-    def body(self) -> str:
-        return self.model.body
-
-    @strawberry.field(description="When it was posted.")
-    def created_at(self) -> datetime.datetime:
-        return self.model.created_at
+    body: str = strawberry.field(description="The message.")
+    created_at: datetime.datetime = strawberry.field(description="When it was posted.")
 
     @classmethod
     def of(cls, model: CheckInModel) -> CheckIn:
-        return cls(model=model)
+        return cls(model=model, body=model.body, created_at=model.created_at)
 
 
 @strawberry.input(description="Pair a mentor's sign-up with a mentee's.")

@@ -46,9 +46,7 @@ LazyGroup = Annotated["Group", strawberry.lazy("schema.groups")]
     description="A person. Anyone signed in sees `id` and `name`; the rest is theirs alone."
 )
 class User(Node):
-    @strawberry.field(description="The name shown to others.")
-    def name(self) -> str:
-        return self.model.name
+    name: str = strawberry.field(description="The name shown to others.")
 
     @strawberry.field(description="Email address; null unless this is you.")
     async def email(self, info: Info) -> str | None:
@@ -135,7 +133,7 @@ class User(Node):
 
     @classmethod
     def of(cls, model: UserModel) -> User:
-        return cls(model=model)
+        return cls(model=model, name=model.name)
 
 
 @strawberry.input(description="A new account.")
