@@ -7,15 +7,41 @@ STAMP := $(VENV)/.installed
 TEST_DATABASE_URL ?= postgres://postgres:postgres@127.0.0.1:5432/mentorship_test
 TEST_BROADCAST_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: install run test test-scaled services-stop lint format schema clean
+.PHONY: install web run test test-scaled services-stop lint format schema bench clean
 
-install: $(STAMP)
+install: $(STAMP) web
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
+
+## GraphiQL's files (web/graphiql) and the example app (web/, built into web/dist) from the
+## npm registry, checked against the lockfiles' integrity hashes. Without npm: skipped, and
+## GraphiQL loads its files from a CDN (the server logs a warning) and /app/ says how to build.
+NPM := $(shell command -v npm 2>/dev/null)
+NPM_CI := npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+WEB_SOURCES := $(wildcard web/src/*.ts web/src/*.tsx web/src/*.css) \
+	web/index.html web/vite.config.ts web/tsconfig.json
+
+ifeq ($(NPM),)
+web:
+	@echo "npm not found: GraphiQL will load its files from a CDN, and the example app (web/) is not built."
+else
+web: web/graphiql/node_modules/.package-lock.json web/dist/index.html
+endif
+
+web/graphiql/node_modules/.package-lock.json: web/graphiql/package-lock.json
+	cd web/graphiql && $(NPM_CI)
+	touch $@
+
+web/node_modules/.package-lock.json: web/package-lock.json
+	cd web && $(NPM_CI)
+	touch $@
+
+web/dist/index.html: web/node_modules/.package-lock.json $(WEB_SOURCES)
+	cd web && npm run --silent build
 
 ## Serve the product with demo data on http://127.0.0.1:8000/graphql (SQLite, in-process pub/sub).
 run: install
@@ -44,9 +70,21 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+## Benchmarks (bench/): seed, serve, load from separate processes, print the table and write
+## bench/results/latest.md. Installs wrk (Debian) when missing and root, else a Python load
+## generator is used; PostgreSQL (for the check-in row) comes from .ci/services when it can.
+## Flags: make bench BENCH_ARGS='--duration-s 5 --live-pairs 1000' (python -m bench --help).
+bench: install
+	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1 \
+		&& { apt-get update -qq && apt-get install -y -qq wrk; } >/dev/null 2>&1; } \
+		|| echo "bench: wrk not installed, the Python load generator is used"
+	@.ci/services start >/dev/null 2>&1 || echo "bench: no PostgreSQL, its check-in row is skipped"
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
 ## Regenerate schema.graphql from the code.
 schema: install
 	$(BIN)/python -m api export-schema --output schema.graphql
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache
+	rm -rf web/node_modules web/dist web/graphiql/node_modules test-artifacts

@@ -1,8 +1,11 @@
-"""The Starlette application: GraphQL over HTTP and websocket, plus a health check.
+"""The Starlette application: GraphQL over HTTP and websocket, probes and metrics.
 
 The transport's hardening lives in api/graphql.py. Here: CORS for the browser origins in
 `settings.allowed_origins` (the same list that may open the websocket); with the list
 empty, no CORS headers at all, so only same-origin pages and non-browser clients call.
+Operability (docs/operations.md): /healthz and /readyz (api/health.py), /metrics
+(api/metrics.py), a request id and an access line per request (api/logs.py), and the
+graceful stop that closes websockets first (api/shutdown.py).
 """
 
 from __future__ import annotations
@@ -14,16 +17,17 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse
+from starlette.responses import RedirectResponse
 from starlette.routing import Route, WebSocketRoute
 from tortoise import Tortoise
 
-from api import auth
+from api import auth, health, logs, metrics, shutdown, static
 from api import pubsub as pubsub_module
 from api.db import tortoise_config
 from api.graphql import PREFLIGHT_HEADERS, MentorshipGraphQL
 from api.packages import ensure_own_packages
 from api.pubsub import PubSub
+from api.reminders import reminders_running
 from api.settings import Settings
 
 
@@ -45,20 +49,24 @@ def create_app(settings: Settings | None = None) -> Starlette:
         await bus.connect()
         pubsub_module.install(bus)
         app.state.pubsub = bus
+        graphql.drain.reopen()
+        undo_signal_hook = shutdown.install_signal_hook(graphql.drain, settings.shutdown_grace_s)
         try:
-            yield
+            async with reminders_running(settings.reminder_interval_s):
+                yield
         finally:
+            undo_signal_hook()
+            await graphql.drain.close_websockets(settings.shutdown_grace_s)
+            metrics.worker_stopped()
             pubsub_module.install(None)
             await bus.disconnect()
             await Tortoise.close_connections()
 
-    async def health(request: Request) -> JSONResponse:
-        return JSONResponse({"status": "ok"})
-
     async def home(request: Request) -> RedirectResponse:
         return RedirectResponse("/graphql")
 
-    middleware = []
+    logs.install_record_factory()
+    middleware = [Middleware(logs.RequestContextMiddleware)]
     if settings.allowed_origins:
         # Bearer tokens, not cookies: no credentials mode needed.
         middleware.append(
@@ -66,7 +74,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 CORSMiddleware,
                 allow_origins=list(settings.allowed_origins),
                 allow_methods=["GET", "POST"],
-                allow_headers=["authorization", "content-type", *PREFLIGHT_HEADERS],
+                allow_headers=[
+                    "authorization",
+                    "content-type",
+                    logs.REQUEST_ID_HEADER,
+                    *PREFLIGHT_HEADERS,
+                ],
+                expose_headers=[logs.REQUEST_ID_HEADER],  # for the client's bug reports
                 max_age=600,
             )
         )
@@ -74,12 +88,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app = Starlette(
         routes=[
             Route("/", home),
-            Route("/healthz", health),
+            *health.routes(),
+            *(metrics.routes() if settings.metrics else []),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
+            *static.routes(),  # GraphiQL's files, and the example app at /app/
         ],
         middleware=middleware,
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.drain = graphql.drain
     return app

@@ -264,6 +264,16 @@ class HardenedBroadcast(Broadcast):
         """Subscribers on `channel` that still receive events (for tests and health)."""
         return len(self._mailboxes.get(channel, ()))
 
+    async def ping(self) -> None:
+        """Raise `DeliveryInterrupted` unless live delivery works now: connected, the
+        listener running, and the backend answering (a PING for Redis). For /readyz."""
+        task = self._listener_task
+        if self._closed or task is None or task.done():
+            raise DeliveryInterrupted("the event bus is not connected")
+        backend_ping = getattr(self._backend, "ping", None)
+        if backend_ping is not None:
+            await backend_ping()
+
 
 # --------------------------------------------------------------------------------------
 # The Redis backend
@@ -330,6 +340,17 @@ class RedisPubSubBackend(BroadcastBackend):
         except TimeoutError:
             return False
         return True
+
+    async def ping(self) -> None:
+        """`DeliveryInterrupted` unless the pub/sub connection is up and Redis answers a
+        PING on the publishing client within `publish_timeout` seconds."""
+        if not self.connected or self._client is None:
+            raise DeliveryInterrupted("the pub/sub connection to Redis is down")
+        try:
+            async with asyncio.timeout(self._publish_timeout):
+                await self._client.ping()
+        except (TimeoutError, aioredis.RedisError, OSError) as exc:
+            raise DeliveryInterrupted(f"Redis did not answer PING: {exc!r}") from exc
 
     # -- lifecycle ---------------------------------------------------------------------
 

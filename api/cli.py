@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
+import os
+import signal
 import sys
+from pathlib import Path
 
 from api.settings import Settings
 
@@ -29,6 +31,10 @@ def _serve(settings: Settings) -> None:
                 f"The database needs migrations {', '.join(pending)}: "
                 "run `python -m api migrate` once, then start the workers."
             )
+    from api import logs, shutdown
+
+    # uvicorn re-raises SIGTERM after stopping; after a graceful stop, exit 0 instead.
+    signal.signal(signal.SIGTERM, shutdown.exit_after_graceful_stop)
     uvicorn.run(
         "api.app:create_app",
         factory=True,
@@ -36,11 +42,28 @@ def _serve(settings: Settings) -> None:
         port=settings.port,
         workers=settings.workers,
         log_level=settings.log_level,
+        # Every worker applies it: JSON or text lines, uvicorn's included. The access
+        # line comes from api/logs.py's middleware (with the request id), not uvicorn.
+        log_config=logs.logging_config(settings),
+        access_log=False,
+        # In-flight requests get this long after the websockets closed (api/shutdown.py).
+        timeout_graceful_shutdown=settings.shutdown_grace_s,  # type: ignore[arg-type]
         ws="websockets-sansio",
         ws_max_size=settings.ws_max_message_bytes,
         loop=settings.server_loop,
         http=settings.server_http,
     )
+
+
+def _clear_metrics_dir() -> None:
+    """Multiprocess metrics (api/metrics.py): drop the files of an earlier run. Before
+    api.metrics is imported, which creates this process's files."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        path = Path(directory)
+        path.mkdir(parents=True, exist_ok=True)
+        for stale in path.glob("*.db"):
+            stale.unlink()
 
 
 async def _pending(settings: Settings) -> list[str]:
@@ -94,9 +117,11 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     settings = Settings.from_env()
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
-    )
+    if args.command == "serve":
+        _clear_metrics_dir()
+    from api.logs import configure_logging
+
+    configure_logging(settings)
     if args.command == "serve":
         _serve(settings)
     elif args.command == "migrate":

@@ -66,7 +66,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
-from api import auth
+from api import auth, metrics, shutdown, static
 from api.context import Context
 from api.settings import Settings
 
@@ -209,6 +209,15 @@ class PingingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, Any]):
         self.ping_task: asyncio.Task | None = None
         self.pong_received = asyncio.Event()
 
+    async def handle(self) -> None:
+        # Counted in /metrics; closed with 1001 by a graceful shutdown (api/shutdown.py).
+        async with self.view.drain.tracked(self):
+            metrics.WEBSOCKETS.inc()
+            try:
+                await super().handle()
+            finally:
+                metrics.WEBSOCKETS.dec()
+
     async def handle_connection_init(self, message: Any) -> None:
         await super().handle_connection_init(message)
         if self.connection_acknowledged and self.ping_task is None:
@@ -258,6 +267,7 @@ class MentorshipGraphQL(GraphQL):
             max_subscriptions_per_connection=settings.ws_max_subscriptions,
         )
         self.settings = settings
+        self.drain = shutdown.Drain()  # this app's open websockets, for a graceful stop
 
     def encode_json(self, data: object) -> str | bytes:
         """orjson when on (bench/: several times faster than json.dumps on big pages); the
@@ -273,6 +283,10 @@ class MentorshipGraphQL(GraphQL):
         return orjson.loads(data) if self.settings.orjson else super().decode_json(data)
 
     # --- HTTP ----------------------------------------------------------------------------
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """Our GraphiQL page (api/static.py): its files from this server, not a CDN."""
+        return static.graphiql_page()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

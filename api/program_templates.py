@@ -3,11 +3,21 @@ services copy it into a program's own questions and steps when the program is cr
 
 from dataclasses import dataclass
 
-from models.enums import MentorshipRole, MilestoneKind, ProgramTemplate
+from models.enums import MentorshipRole, MilestoneKind, ProgramTemplate, QuestionKind
 
 BOTH = (MentorshipRole.MENTOR, MentorshipRole.MENTEE)
 MENTOR_ONLY = (MentorshipRole.MENTOR,)
 MENTEE_ONLY = (MentorshipRole.MENTEE,)
+
+
+# Choice questions that matching compares (`match_key` names the criterion).
+MEETING_OPTIONS = ("Video call", "Phone", "Messages", "In person")
+AVAILABILITY_OPTIONS = (
+    "Weekday mornings",
+    "Weekday afternoons",
+    "Weekday evenings",
+    "Weekends",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,6 +25,38 @@ class QuestionSpec:
     prompt: str
     required: bool
     applies_to: tuple[MentorshipRole, ...]
+    kind: QuestionKind = QuestionKind.TEXT
+    options: tuple[str, ...] = ()
+    match_key: str | None = None
+
+
+def topics_question(prompt: str, options: tuple[str, ...]) -> QuestionSpec:
+    return QuestionSpec(
+        prompt=prompt,
+        required=True,
+        applies_to=BOTH,
+        kind=QuestionKind.MULTIPLE_CHOICE,
+        options=options,
+        match_key="topics",
+    )
+
+
+MEETING_QUESTION = QuestionSpec(
+    prompt="How do you prefer to meet: video call, phone, messages, or in person?",
+    required=True,
+    applies_to=BOTH,
+    kind=QuestionKind.MULTIPLE_CHOICE,
+    options=MEETING_OPTIONS,
+    match_key="meetingPreference",
+)
+AVAILABILITY_QUESTION = QuestionSpec(
+    prompt="Which days and times usually work for you for a weekly check-in?",
+    required=True,
+    applies_to=BOTH,
+    kind=QuestionKind.MULTIPLE_CHOICE,
+    options=AVAILABILITY_OPTIONS,
+    match_key="availability",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,16 +109,21 @@ TEMPLATES: dict[ProgramTemplate, TemplateSpec] = {
                 required=True,
                 applies_to=BOTH,
             ),
-            QuestionSpec(
-                prompt="How do you prefer to meet: video call, phone, messages, or in person?",
-                required=True,
-                applies_to=BOTH,
+            topics_question(
+                "Which topics do you want help with (mentees) or can you help with (mentors)?",
+                (
+                    "Promotion",
+                    "Changing fields",
+                    "First job",
+                    "Interviewing",
+                    "Negotiating pay",
+                    "Leadership",
+                    "Returning after a break",
+                    "Networking",
+                ),
             ),
-            QuestionSpec(
-                prompt="Which days and times usually work for you for a weekly check-in?",
-                required=True,
-                applies_to=BOTH,
-            ),
+            MEETING_QUESTION,
+            AVAILABILITY_QUESTION,
             QuestionSpec(
                 prompt="Is there anything else you'd like your mentor or mentee to know about you?",
                 required=False,
@@ -205,19 +252,21 @@ TEMPLATES: dict[ProgramTemplate, TemplateSpec] = {
                 required=True,
                 applies_to=MENTOR_ONLY,
             ),
-            QuestionSpec(
-                prompt="How do you prefer to meet: video call, phone, messages, or in person?",
-                required=True,
-                applies_to=BOTH,
-            ),
-            QuestionSpec(
-                prompt=(
-                    "How many hours a week can you set aside, and which days and times usually "
-                    "work for a check-in?"
+            topics_question(
+                "Which skills do you want to build (mentees) or can you teach (mentors)?",
+                (
+                    "Public speaking",
+                    "Writing",
+                    "Coding",
+                    "Data analysis",
+                    "Design",
+                    "Bookkeeping",
+                    "Languages",
+                    "Crafts",
                 ),
-                required=True,
-                applies_to=BOTH,
             ),
+            MEETING_QUESTION,
+            AVAILABILITY_QUESTION,
             QuestionSpec(
                 prompt=(
                     "Is there anything about how you learn or teach best that your match "
@@ -354,16 +403,21 @@ TEMPLATES: dict[ProgramTemplate, TemplateSpec] = {
                 required=False,
                 applies_to=MENTEE_ONLY,
             ),
-            QuestionSpec(
-                prompt="How do you prefer to meet: video call, phone, messages, or in person?",
-                required=True,
-                applies_to=BOTH,
+            topics_question(
+                "Which topics would you like support with (mentees) or can you support (mentors)?",
+                (
+                    "Stress",
+                    "Grief",
+                    "Job loss",
+                    "Parenting",
+                    "Health",
+                    "Loneliness",
+                    "Big life change",
+                    "Confidence",
+                ),
             ),
-            QuestionSpec(
-                prompt="Which days and times usually work for you for a weekly check-in?",
-                required=True,
-                applies_to=BOTH,
-            ),
+            MEETING_QUESTION,
+            AVAILABILITY_QUESTION,
             QuestionSpec(
                 prompt=(
                     "Is there anything you'd like your match to know, or any topics you'd rather "

@@ -21,13 +21,18 @@ from typing import Any
 
 from broadcaster._base import Subscriber, Unsubscribed
 
-from api import broadcast, errors
+from api import broadcast, errors, metrics
 
 log = logging.getLogger(__name__)
 
 
 def pair_channel(pair_id: int) -> str:
     return f"pair:{pair_id}"
+
+
+def user_channel(user_id: int) -> str:
+    """One person's own events (their notifications)."""
+    return f"user:{user_id}"
 
 
 class PubSub:
@@ -49,9 +54,15 @@ class PubSub:
             await self._broadcast.publish(channel, json.dumps(event, separators=(",", ":")))
         except Exception:
             log.warning("publishing on %s failed", channel, exc_info=True)
+            metrics.PUBLISH_FAILURES.inc()
             return False
         self.published_count += 1
+        metrics.PUBLISHED.inc()
         return True
+
+    async def ping(self) -> None:
+        """Raise unless live delivery works right now (for /readyz)."""
+        await self._broadcast.ping()  # type: ignore[attr-defined]
 
     @asynccontextmanager
     async def subscribe(self, channel: str) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
@@ -93,6 +104,7 @@ class PubSub:
                 # Not ours, or mangled: skip it; a follower fills any gap from the table.
                 log.warning("undecodable event on %s skipped", event.channel)
                 continue
+            metrics.DELIVERED.inc()
             yield message
 
 
@@ -117,3 +129,11 @@ async def publish_pair_message(pair_id: int, message: dict[str, Any]) -> bool:
         log.debug("no event bus (not serving): event of pair %s not published", pair_id)
         return True
     return await _current.publish(pair_channel(pair_id), message)
+
+
+async def publish_user_message(user_id: int, message: dict[str, Any]) -> bool:
+    """Publish on the person's channel; False when it could not be handed to the backend."""
+    if _current is None:
+        log.debug("no event bus (not serving): event of user %s not published", user_id)
+        return True
+    return await _current.publish(user_channel(user_id), message)

@@ -34,6 +34,11 @@ class Settings:
     allowed_origins: tuple[str, ...] = field(default_factory=tuple)
     debug: bool = False
     log_level: str = ""  # empty: "debug" when DEBUG is on, else "info"
+    # Operability (docs/operations.md): log lines, /metrics, and how long a stop may take.
+    log_format: str = "auto"  # json, text, or auto: text on a terminal, else json
+    metrics: bool = True  # serve Prometheus metrics at /metrics
+    metrics_max_operation_names: int = 200  # distinct operation-name labels, then "other"
+    shutdown_grace_s: float = 10.0  # on SIGTERM: for websockets to close, then for requests
     # Fast paths, each on by default; switch them off to measure what they buy (bench/).
     graphql_caches: bool = True  # parser and validation caches
     orjson: bool = True  # response serialisation
@@ -65,6 +70,8 @@ class Settings:
     rate_limit_user_per_minute: int = 60  # mutations per signed-in user
     rate_limit_ip_per_minute: int = 120  # mutations per client IP
     check_ins_per_pair_per_hour: int = 30  # per author, into one pair
+    # Matching and notifications: seconds between check-in reminder passes (0: off).
+    reminder_interval_s: float = 300.0
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -80,6 +87,9 @@ class Settings:
         if not self.log_level:
             object.__setattr__(self, "log_level", "debug" if self.debug else "info")
         object.__setattr__(self, "log_level", self.log_level.lower())
+        object.__setattr__(self, "log_format", self.log_format.lower())
+        if self.log_format not in ("auto", "json", "text"):
+            raise ValueError(f"LOG_FORMAT must be json, text or auto, not {self.log_format!r}")
         if self.server_loop not in {"uvloop", "asyncio"}:
             raise ValueError(f"SERVER_LOOP must be uvloop or asyncio, not {self.server_loop!r}")
         if self.server_http not in {"httptools", "h11"}:

@@ -3,6 +3,8 @@
 from models.blocks import Block, LoginThrottle
 from models.events import PairEvent
 from models.groups import Group, GroupMembership
+from models.matching import MatchingWeight
+from models.notifications import CheckInReminder, Notification
 from models.pairs import CheckIn, Milestone, Pair
 from models.programs import Program, ProgramStep, SignUpQuestion
 from models.signups import Answer, SignUp
@@ -13,10 +15,13 @@ __all__ = [
     "AuthToken",
     "Block",
     "CheckIn",
+    "CheckInReminder",
     "Group",
     "GroupMembership",
     "LoginThrottle",
+    "MatchingWeight",
     "Milestone",
+    "Notification",
     "Pair",
     "PairEvent",
     "Program",

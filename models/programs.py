@@ -3,7 +3,7 @@
 from tortoise import fields
 from tortoise.models import Model
 
-from models.enums import MilestoneKind, ProgramStatus, ProgramTemplate
+from models.enums import MilestoneKind, ProgramStatus, ProgramTemplate, QuestionKind
 
 
 class Program(Model):
@@ -30,6 +30,11 @@ class SignUpQuestion(Model):
     prompt = fields.CharField(max_length=200)
     required = fields.BooleanField(default=True)
     applies_to = fields.JSONField(description="Role names this question is asked of.")
+    kind = fields.CharEnumField(QuestionKind, max_length=16, default=QuestionKind.TEXT)
+    options = fields.JSONField(default=list, description="The choices, for choice questions.")
+    match_key = fields.CharField(
+        max_length=32, null=True, description="Which matching criterion the answers feed."
+    )
 
     class Meta:
         table = "sign_up_questions"

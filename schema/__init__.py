@@ -7,7 +7,9 @@ import strawberry
 from api.settings import Settings
 from schema.errors import MentorshipSchema, schema_extensions
 from schema.groups import Group, GroupMembership, GroupMutations, GroupQueries
+from schema.matching import MatchingMutations
 from schema.nodes import NodeQueries
+from schema.notifications import Notification, NotificationMutations, NotificationSubscriptions
 from schema.pairs import CheckIn, Milestone, Pair, PairMutations, PairQueries
 from schema.programs import Program, ProgramMutations, ProgramQueries, SignUpQuestion
 from schema.signups import SignUp, SignUpMutations
@@ -29,14 +31,23 @@ class Query(PairQueries, ProgramQueries, GroupQueries, NodeQueries, UserQueries)
 @strawberry.type(
     description="Changes. Each takes one `input` and returns a payload with `userErrors`."
 )
-class Mutation(PairMutations, SignUpMutations, ProgramMutations, GroupMutations, UserMutations):
+class Mutation(
+    PairMutations,
+    SignUpMutations,
+    ProgramMutations,
+    GroupMutations,
+    UserMutations,
+    MatchingMutations,
+    NotificationMutations,
+):
     pass
 
 
 @strawberry.type(
-    description="Live updates of a pair, over graphql-transport-ws, for its two members."
+    description="Live updates over graphql-transport-ws: a pair's, for its two members, and "
+    "your own notifications."
 )
-class Subscription(PairSubscriptions):
+class Subscription(PairSubscriptions, NotificationSubscriptions):
     pass
 
 
@@ -66,6 +77,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             Pair,
             Milestone,
             CheckIn,
+            Notification,
             MilestoneCompletedEvent,
             CheckInPostedEvent,
             PairCompletedEvent,

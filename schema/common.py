@@ -59,6 +59,10 @@ class _UserErrorCode(Enum):
     PAIR_NOT_ACTIVE = "PAIR_NOT_ACTIVE"
     ALREADY_COMPLETED = "ALREADY_COMPLETED"
     BLOCKED = "BLOCKED"
+    INVALID_CHOICE = "INVALID_CHOICE"
+    INVALID_OPTIONS = "INVALID_OPTIONS"
+    UNKNOWN_CRITERION = "UNKNOWN_CRITERION"
+    INVALID_WEIGHT = "INVALID_WEIGHT"
 
 
 UserErrorCode = describe(
@@ -92,6 +96,12 @@ UserErrorCode = describe(
         "PAIR_NOT_ACTIVE": "The pair is COMPLETED or ENDED.",
         "ALREADY_COMPLETED": "The milestone is already done.",
         "BLOCKED": "One of the two people has blocked the other: they cannot be paired.",
+        "INVALID_CHOICE": "A choice answer is not a JSON list of strings, or a single-choice "
+        "answer names more than one option.",
+        "INVALID_OPTIONS": "A choice question needs 2 or more distinct options of 1-100 "
+        "characters, without commas.",
+        "UNKNOWN_CRITERION": "No matching criterion has that name.",
+        "INVALID_WEIGHT": "A weight is outside 0-100, or every weight would be 0.",
     },
     name="UserErrorCode",
 )

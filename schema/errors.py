@@ -82,15 +82,18 @@ class MentorshipSchema(strawberry.Schema):
 
 
 def schema_extensions(settings: Settings) -> list[Callable[[], SchemaExtension] | type]:
-    """Every extension, in order: caches, then refusals (limits, rate limits), then
-    the error codes, which must see every error the others produce."""
+    """Every extension, in order: the observer (logs, metrics), caches, then refusals
+    (limits, rate limits), then the error codes, which must see every error the others
+    produce."""
     from api.ratelimit import rate_limit_extensions
     from schema.limits import limit_extensions
+    from schema.observability import observer_extension
 
     caches: list[Callable[[], SchemaExtension]] = []
     if settings.graphql_caches:
         caches = [lambda: SafeParserCache(maxsize=1000), lambda: ValidationCache(maxsize=1000)]
     return [
+        observer_extension(settings),  # outermost: sees the final result and error codes
         *caches,
         *limit_extensions(settings),
         *rate_limit_extensions(settings),

@@ -12,11 +12,13 @@ from api.services import access
 from api.validation import LIST_MAX
 from models import Group as GroupModel
 from models import GroupMembership as MembershipModel
+from models import Notification as NotificationModel
 from models import SignUpQuestion as QuestionModel
 from models import User as UserModel
 from schema.common import Info, Node
 from schema.groups import Group, GroupMembership
 from schema.ids import decode_id
+from schema.notifications import Notification
 from schema.pairs import CheckIn, Milestone, Pair
 from schema.programs import Program, SignUpQuestion
 from schema.signups import SignUp
@@ -48,6 +50,11 @@ async def _question(viewer: Any, pk: int) -> Any:
     return None
 
 
+async def _notification(viewer: Any, pk: int) -> Any:
+    """A notification is its person's alone."""
+    return await NotificationModel.get_or_none(pk=pk, user_id=viewer.pk)
+
+
 _FINDERS: dict[str, tuple[Finder, Callable[[Any], Node]]] = {
     "User": (_user, User.of),
     "Group": (_group, Group.of),
@@ -58,6 +65,7 @@ _FINDERS: dict[str, tuple[Finder, Callable[[Any], Node]]] = {
     "Pair": (access.find_pair, Pair.of),
     "Milestone": (access.find_milestone, Milestone.of),
     "CheckIn": (access.find_check_in, CheckIn.of),
+    "Notification": (_notification, Notification.of),
 }
 
 

@@ -11,12 +11,16 @@ from tortoise.expressions import Q
 from api.errors import DomainError
 from api.services import access
 from api.services import programs as programs_service
+from api.services.assignment import AssignmentObjective as AssignmentObjectiveEnum
 from api.services.programs import QuestionDraft, StepDraft
 from models import Pair as PairModel
 from models import Program as ProgramModel
 from models.enums import MentorshipRole as MentorshipRoleEnum
 from models.enums import ProgramStatus as ProgramStatusEnum
+from models.enums import QuestionKind as QuestionKindEnum
 from schema import enums
+from schema import matching as matching_schema
+from schema import stats as stats_schema
 from schema.common import (
     After,
     Before,
@@ -31,7 +35,15 @@ from schema.common import (
 )
 from schema.groups import Group
 from schema.ids import pk_of
+from schema.matching import (
+    Assignment,
+    AssignmentObjective,
+    MatchingWeight,
+    MatchSuggestion,
+    QuestionKind,
+)
 from schema.permissions import is_group_admin
+from schema.stats import PairAttention, ProgramStats
 
 if TYPE_CHECKING:
     from schema.pairs import Pair
@@ -54,6 +66,21 @@ class SignUpQuestion(Node):
     @strawberry.field(description="Which roles are asked this question.")
     def applies_to(self) -> list[enums.MentorshipRole]:
         return [MentorshipRoleEnum(r) for r in self.model.applies_to]
+
+    @strawberry.field(description="TEXT, SINGLE_CHOICE or MULTIPLE_CHOICE.")
+    def kind(self) -> QuestionKind:  # type: ignore[valid-type]
+        return self.model.kind
+
+    @strawberry.field(description="The choices, in order; empty for TEXT questions.")
+    def options(self) -> list[str]:
+        return list(self.model.options)
+
+    @strawberry.field(
+        description="The matching criterion its answers feed (topics, meetingPreference, "
+        "availability); null: topics for choice questions, goals for text."
+    )
+    def match_key(self) -> str | None:
+        return self.model.match_key
 
     @classmethod
     def of(cls, model: object) -> SignUpQuestion:
@@ -167,6 +194,53 @@ class Program(Node):
             query = query.filter(status=status)
         return await paginate(query, Pair.of, first=first, after=after, last=last, before=before)
 
+    @strawberry.field(
+        description="Mentors for pending mentees, best first (group admins, else null): for "
+        "one mentee, or the best couples across the cohort."
+    )
+    async def suggested_matches(
+        self,
+        info: Info,
+        mentee_sign_up_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="Only suggestions for this mentee's sign-up."),
+        ] = None,
+        first: Annotated[
+            int | None, strawberry.argument(description="How many (default 20, at most 100).")
+        ] = 20,
+    ) -> list[MatchSuggestion] | None:
+        return await matching_schema.suggested_matches(info, self.model, mentee_sign_up_id, first)
+
+    @strawberry.field(
+        description="An optimal whole-cohort assignment of the pending mentees that respects "
+        "capacities (group admins, else null). It proposes only; `createPairs` applies it."
+    )
+    async def proposed_assignment(
+        self,
+        info: Info,
+        objective: Annotated[
+            AssignmentObjective | None,  # type: ignore[valid-type]
+            strawberry.argument(description="What to optimise (null: MAX_TOTAL_SCORE)."),
+        ] = AssignmentObjectiveEnum.MAX_TOTAL_SCORE,
+    ) -> Assignment | None:
+        chosen = objective or AssignmentObjectiveEnum.MAX_TOTAL_SCORE
+        return await matching_schema.proposed_assignment(info, self.model, chosen)
+
+    @strawberry.field(description="How much each matching criterion counts (group admins).")
+    async def matching_weights(self, info: Info) -> list[MatchingWeight] | None:
+        return await matching_schema.matching_weights(info, self.model)
+
+    @strawberry.field(description="The program's health at a glance (group admins).")
+    async def stats(self, info: Info) -> ProgramStats | None:
+        return await stats_schema.program_stats(info, self.model)
+
+    @strawberry.field(
+        description="ACTIVE pairs overdue for their weekly check-in, or stalled on one "
+        "milestone for 3 weeks or more, with the reason (group admins)."
+    )
+    async def pairs_needing_attention(self, info: Info) -> list[PairAttention] | None:
+        return await stats_schema.pairs_needing_attention(info, self.model)
+
     @strawberry.field(description="When the program was created.")
     def created_at(self) -> datetime.datetime:
         return self.model.created_at
@@ -195,6 +269,18 @@ class SignUpQuestionInput:
     prompt: str = strawberry.field(description="The question (at most 200 characters).")
     required: bool = strawberry.field(description="Whether an answer is required.")
     applies_to: list[enums.MentorshipRole] = strawberry.field(description="Which roles are asked.")
+    kind: QuestionKind = strawberry.field(  # type: ignore[valid-type]
+        default=QuestionKindEnum.TEXT, description="How it is answered (default TEXT)."
+    )
+    options: list[str] | None = strawberry.field(
+        default=None,
+        description="Choice questions: 2-50 options, each 1-100 characters, no commas.",
+    )
+    match_key: str | None = strawberry.field(
+        default=None,
+        description="Choice questions: the criterion its answers feed (topics, "
+        "meetingPreference or availability); default topics.",
+    )
 
 
 @strawberry.input(description="A timeline step, for `updateProgram`.")
@@ -295,7 +381,17 @@ class ProgramMutations:
     async def update_program(self, info: Info, input: UpdateProgramInput) -> UpdateProgramPayload:  # type: ignore[valid-type]
         viewer = await info.context.require_viewer()
         questions = (
-            [QuestionDraft(q.prompt, q.required, tuple(q.applies_to)) for q in input.questions]
+            [
+                QuestionDraft(
+                    q.prompt,
+                    q.required,
+                    tuple(q.applies_to),
+                    QuestionKindEnum(q.kind),
+                    tuple(q.options or ()),
+                    q.match_key,
+                )
+                for q in input.questions
+            ]
             if input.questions is not None
             else None
         )

@@ -14,6 +14,7 @@ from models.enums import MentorshipRole as MentorshipRoleEnum
 from schema import enums
 from schema.common import Info, Node, Payload, user_errors
 from schema.ids import pk_of, pk_or_none
+from schema.matching import Engagement, engagement_of
 from schema.programs import Program, SignUpQuestion
 from schema.users import User
 
@@ -63,6 +64,12 @@ class SignUp(Node):
     @strawberry.field(description="When they signed up.")
     def created_at(self) -> datetime.datetime:
         return self.model.created_at
+
+    @strawberry.field(
+        description="Engagement signals from the person's history (group admins, else null)."
+    )
+    async def engagement(self, info: Info) -> Engagement | None:
+        return await engagement_of(info, self.model)
 
     @classmethod
     def of(cls, model: SignUpModel) -> SignUp:

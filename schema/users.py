@@ -34,12 +34,14 @@ from schema.permissions import is_viewer
 
 if TYPE_CHECKING:
     from schema.groups import Group
+    from schema.notifications import Notification
     from schema.pairs import Pair
     from schema.signups import SignUp
 
 LazyPair = Annotated["Pair", strawberry.lazy("schema.pairs")]
 LazySignUp = Annotated["SignUp", strawberry.lazy("schema.signups")]
 LazyGroup = Annotated["Group", strawberry.lazy("schema.groups")]
+LazyNotification = Annotated["Notification", strawberry.lazy("schema.notifications")]
 
 
 @strawberry.type(
@@ -130,6 +132,25 @@ class User(Node):
             filters["memberships__role"] = role
         query = GroupModel.filter(**filters)
         return await paginate(query, Group.of, first=first, after=after, last=last, before=before)
+
+    @strawberry.field(description="Your notifications, newest first; null unless this is you.")
+    async def notifications(
+        self,
+        info: Info,
+        unread: Annotated[
+            bool | None,
+            strawberry.argument(description="true: only unread; false: only read; null: all."),
+        ] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[LazyNotification] | None:
+        if not await is_viewer(info, self.model):
+            return None
+        from schema.notifications import viewer_notifications
+
+        return await viewer_notifications(self.model, unread, first, after, last, before)
 
     @classmethod
     def of(cls, model: UserModel) -> User:

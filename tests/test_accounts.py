@@ -374,7 +374,9 @@ def test_delete_account_end_to_end(api: Api) -> None:
         assert event["reason"] == "The other member deleted their account."
         assert event["pair"] == {"id": pair["id"], "status": "ENDED"}
         assert client.receive() == {"id": "events", "type": "complete"}
-    assert api.published == published + 1
+    # The pair's PAIR_ENDED event, and the other member's notification (the deleted
+    # account keeps none).
+    assert api.published == published + 2
 
     # The other member still sees the conversation, the deleted side as "Deleted user".
     seen = api.data(PAIR, {"id": pair["id"]}, mentee.token)["pair"]
@@ -452,7 +454,7 @@ def test_block_user_ends_shared_pairs_and_prevents_new_ones(api: Api) -> None:
     assert payload["endedPairs"] == [
         {"id": pair["id"], "status": "ENDED", "endReason": None, "endedBy": {"id": mentee.id}}
     ]
-    assert api.published == published + 1
+    assert api.published == published + 3  # the pair's event, both members' notifications
     # Blocking again changes nothing.
     again = api.ok(BLOCK_USER, {"userId": mentor.id}, mentee.token)
     assert again["endedPairs"] == []

@@ -41,6 +41,14 @@ MUTATIONS: dict[str, str] = {
     ),
     "postCheckIn": f"postCheckIn(input: $input) {{ checkIn {{ id }} {ERRORS} }}",
     "endPair": f"endPair(input: $input) {{ pair {{ id status }} {ERRORS} }}",
+    "createPairs": f"createPairs(input: $input) {{ pairs {{ id }} {ERRORS} }}",
+    "setMatchingWeights": (
+        f"setMatchingWeights(input: $input) {{ program {{ id }} matchingWeights {{ criterion }} "
+        f"{ERRORS} }}"
+    ),
+    "markNotificationsRead": (
+        f"markNotificationsRead(input: $input) {{ notifications {{ id readAt }} {ERRORS} }}"
+    ),
 }
 INPUT_TYPES = {name: name[0].upper() + name[1:] + "Input" for name in MUTATIONS}
 
@@ -159,7 +167,23 @@ INPUTS: dict[str, Inputs] = {
     "completeMilestone": lambda api, w: {"milestoneId": w.milestone_ids[0]},
     "postCheckIn": lambda api, w: {"pairId": w.pair_id, "body": "Week two went well."},
     "endPair": lambda api, w: {"pairId": w.pair_id, "reason": "Moving abroad."},
+    "createPairs": lambda api, w: {
+        "pairs": [{"mentorSignUpId": w.mentor_sign_up, "menteeSignUpId": w.member_sign_up}]
+    },
+    "setMatchingWeights": lambda api, w: {
+        "programId": w.program_id,
+        "weights": [{"criterion": "goals", "weight": 2}],
+    },
+    "markNotificationsRead": lambda api, w: {"ids": _notifications_of(api, w.mentee)},
 }
+
+
+def _notifications_of(api: Api, person: Person) -> list[str]:
+    """The person's notification IDs (the world's mentee has a PAIRED one)."""
+    query = "{ viewer { notifications { edges { node { id } } } } }"
+    edges = api.data(query, None, person.token)["viewer"]["notifications"]["edges"]
+    return [edge["node"]["id"] for edge in edges]
+
 
 AUTHENTICATED = [name for name in MUTATIONS]
 
@@ -363,6 +387,26 @@ REFUSALS = [
     Refusal("postCheckIn", "outsider", "NOT_FOUND", why="stranger"),
     Refusal("endPair", "member", "NOT_FOUND", why="member not in pair"),
     Refusal("endPair", "outsider", "NOT_FOUND", why="stranger"),
+    Refusal(
+        "createPairs",
+        "member",
+        "FORBIDDEN",
+        lambda a, w: {"pairs": [_own_pair_of_sign_ups(a, w)]},
+        "own sign-ups, not admin",
+    ),
+    Refusal("createPairs", "mentor", "NOT_FOUND", why="mentee's sign-up invisible"),
+    Refusal("createPairs", "outsider", "NOT_FOUND", why="stranger"),
+    Refusal("setMatchingWeights", "member", "FORBIDDEN", why="not admin"),
+    Refusal("setMatchingWeights", "outsider", "NOT_FOUND", why="not member"),
+    Refusal(
+        "setMatchingWeights",
+        "member",
+        "NOT_FOUND",
+        lambda a, w: {"programId": w.draft_id, "weights": [{"criterion": "goals", "weight": 1}]},
+        "draft invisible",
+    ),
+    Refusal("markNotificationsRead", "mentor", "NOT_FOUND", why="someone else's"),
+    Refusal("markNotificationsRead", "admin", "NOT_FOUND", why="someone else's"),
 ]
 
 
@@ -428,6 +472,9 @@ SUCCESSES = [
     ("endPair", "mentee"),
     ("endPair", "mentor"),
     ("endPair", "admin"),
+    ("createPairs", "admin"),
+    ("setMatchingWeights", "admin"),
+    ("markNotificationsRead", "mentee"),
 ]
 
 

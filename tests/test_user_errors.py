@@ -865,3 +865,86 @@ def test_end_pair_reason_of_500_characters_is_accepted_and_501_too_long(api: Api
     payload = api.ok(END_PAIR, {"pairId": pair["id"], "reason": text(500)}, story.admin.token)
     assert payload["pair"]["status"] == "ENDED"
     assert payload["pair"]["endReason"] == text(500)
+
+
+# --- matching (issue 6) ----------------------------------------------------------------
+
+CREATE_PAIRS = """
+mutation($input: CreatePairsInput!) {
+  createPairs(input: $input) { pairs { id } signUps { id } userErrors { field message code } }
+}"""
+SET_MATCHING_WEIGHTS = """
+mutation($input: SetMatchingWeightsInput!) {
+  setMatchingWeights(input: $input) {
+    program { id } matchingWeights { criterion } userErrors { field message code }
+  }
+}"""
+CHOICE_QUESTIONS = """
+query($id: ID!) { program(id: $id) { questions { id kind matchKey appliesTo } } }"""
+
+
+def test_create_pairs_reports_the_failing_pair_and_writes_nothing(api: Api) -> None:
+    story = api.story()
+    other = api.sign_up(member(api, story.group_id), story.program_id, "MENTEE")
+    pairs = [pair_input(story.mentor_sign_up, story.mentee_sign_up)] + [
+        pair_input(story.mentor_sign_up, other)
+    ]
+    errors = refused(api, CREATE_PAIRS, {"pairs": pairs}, story.admin.token)
+    assert problems(errors) == {("MENTOR_AT_CAPACITY", ("pairs", "1", "mentorSignUpId"))}
+
+
+def test_create_pairs_rule_without_a_field_names_the_pair(api: Api) -> None:
+    story = api.story()
+    pairs = [pair_input(story.mentee_sign_up, story.mentor_sign_up)]
+    errors = refused(api, CREATE_PAIRS, {"pairs": pairs}, story.admin.token)
+    assert problems(errors) == {("WRONG_ROLE", ("pairs", "0"))}
+
+
+@pytest.mark.parametrize(
+    ("weights", "expected"),
+    [
+        (
+            [{"criterion": "height", "weight": 1}],
+            ("UNKNOWN_CRITERION", ("weights", "0", "criterion")),
+        ),
+        ([{"criterion": "goals", "weight": -0.5}], ("INVALID_WEIGHT", ("weights", "0", "weight"))),
+    ],
+)
+def test_set_matching_weights_codes(api: Api, weights: list[dict], expected: tuple) -> None:
+    story = api.story()
+    errors = refused(
+        api,
+        SET_MATCHING_WEIGHTS,
+        {"programId": story.program_id, "weights": weights},
+        story.admin.token,
+    )
+    assert problems(errors) == {expected}
+
+
+def test_sign_up_invalid_choice(api: Api) -> None:
+    story = api.story()
+    newcomer = member(api, story.group_id)
+    data = sign_up_input(api, story.program_id, "MENTEE", newcomer.token)
+    kinds = api.data(CHOICE_QUESTIONS, {"id": story.program_id}, newcomer.token)
+    topics = next(q["id"] for q in kinds["program"]["questions"] if q["matchKey"] == "topics")
+    index = next(i for i, a in enumerate(data["answers"]) if a["questionId"] == topics)
+    data["answers"][index]["value"] = '["Promotion", 3]'
+    errors = refused(api, SIGN_UP, data, newcomer.token)
+    assert problems(errors) == {("INVALID_CHOICE", ("answers", str(index), "value"))}
+
+
+def test_update_program_invalid_options(api: Api) -> None:
+    admin = api.person()
+    group_id = api.group(admin)
+    program_id = api.program(admin, group_id, open=False)
+    question = {
+        "prompt": "Pick one",
+        "required": True,
+        "appliesTo": ["MENTEE"],
+        "kind": "SINGLE_CHOICE",
+        "options": ["Only one"],
+    }
+    errors = refused(
+        api, UPDATE_PROGRAM, {"programId": program_id, "questions": [question]}, admin.token
+    )
+    assert problems(errors) == {("INVALID_OPTIONS", ("questions", "0", "options"))}

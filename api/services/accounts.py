@@ -30,7 +30,7 @@ from api import auth
 from api.clock import now
 from api.errors import DomainError, require
 from api.ratelimit import RateLimited
-from api.services import events, pairs
+from api.services import pairs
 from api.settings import Settings
 from api.validation import EMAIL_MAX, NAME_MAX, FormatChecker
 from models import (
@@ -42,6 +42,7 @@ from models import (
     GroupMembership,
     LoginThrottle,
     Milestone,
+    Notification,
     Pair,
     SignUp,
     User,
@@ -209,9 +210,12 @@ async def delete_account(viewer: User, password: str, settings: Settings) -> Non
     at = now()
     async with in_transaction():
         await pairs.lock_users(user.pk)
-        recorded = await pairs.end_active_pairs(
+        endings = await pairs.end_active_pairs(
             user.pk, ended_by_pk=user.pk, reason=DELETED_PAIR_REASON
         )
+        # The other members are told; the deleted account keeps no notifications.
+        endings.notifications = [n for n in endings.notifications if n.user_id != user.pk]
+        await Notification.filter(user_id=user.pk).delete()
         sign_up_ids = await SignUp.filter(user_id=user.pk).values_list("id", flat=True)
         await Answer.filter(sign_up_id__in=list(sign_up_ids)).delete()
         await SignUp.filter(user_id=user.pk, status=SignUpStatus.PENDING, live=True).update(
@@ -227,7 +231,7 @@ async def delete_account(viewer: User, password: str, settings: Settings) -> Non
             password_hash=UNUSABLE_PASSWORD_HASH,
             birth_date=DELETED_BIRTH_DATE,
         )
-    await events.publish(recorded)
+    await endings.publish()
 
 
 async def _leave_every_group(user_pk: int) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from tortoise.transactions import in_transaction
 
 from api.errors import BadUserInput
-from api.services import access, events, pairs
+from api.services import access, pairs
 from models import Block, Pair, User
 
 
@@ -28,11 +28,11 @@ async def block_user(viewer: User, user_pk: int) -> tuple[User, list[Pair]]:
         await pairs.lock_users(viewer.pk, target.pk)
         if not await Block.filter(blocker_id=viewer.pk, blocked_id=target.pk).exists():
             await Block.create(blocker_id=viewer.pk, blocked_id=target.pk)
-        recorded = await pairs.end_active_pairs(
+        endings = await pairs.end_active_pairs(
             viewer.pk, ended_by_pk=viewer.pk, reason=None, other_pk=target.pk
         )
-    await events.publish(recorded)
-    ended = await Pair.filter(pk__in=[event.pair_id for event in recorded]).order_by("id")
+    await endings.publish()
+    ended = await Pair.filter(pk__in=endings.pair_pks).order_by("id")
     return target, list(ended)
 
 

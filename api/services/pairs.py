@@ -7,18 +7,24 @@ racing pairings cannot overbook a mentor or pair a mentee twice.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from api.clock import now
-from api.errors import require
-from api.services import access, events, flood
-from api.validation import CHECK_IN_MAX, REASON_MAX, FormatChecker
-from models import CheckIn, Milestone, Pair, PairEvent, ProgramStep, SignUp, User
-from models.enums import MentorshipRole, PairEventKind, PairStatus, SignUpStatus
+from api.errors import BadUserInput, DomainError, Problem, require
+from api.services import access, events, flood, notifications
+from api.validation import CHECK_IN_MAX, LIST_MAX, REASON_MAX, FormatChecker
+from models import CheckIn, Milestone, Notification, Pair, PairEvent, ProgramStep, SignUp, User
+from models.enums import MentorshipRole, NotificationKind, PairEventKind, PairStatus, SignUpStatus
 
 _NOT_ACTIVE = "This pair is no longer active."
 _BLOCKED = "These two people cannot be paired: one of them has blocked the other."
+_PAIRED = "This mentee already has a mentor in this program."
+_FULL = "This mentor has no room for another mentee."
 
 
 async def _refresh_sign_up_status(sign_up_pk: int) -> None:
@@ -38,11 +44,10 @@ async def _take_slot(sign_up_pk: int) -> bool:
     return taken == 1
 
 
-async def create_pair(
-    viewer: User, mentor_sign_up_pk: int, mentee_sign_up_pk: int
-) -> tuple[Pair, SignUp, SignUp]:
-    mentor = await access.visible_sign_up(viewer, mentor_sign_up_pk)
-    mentee = await access.visible_sign_up(viewer, mentee_sign_up_pk)
+async def _checked_couple(viewer: User, mentor_pk: int, mentee_pk: int) -> tuple[SignUp, SignUp]:
+    """Visibility, permission and every rule that can be read before the transaction."""
+    mentor = await access.visible_sign_up(viewer, mentor_pk)
+    mentee = await access.visible_sign_up(viewer, mentee_pk)
     program = await mentor.program
     await access.require_group_admin(viewer, program.group_id)
     if mentee.program_id != mentor.program_id:
@@ -68,49 +73,110 @@ async def create_pair(
             "This sign-up was withdrawn.",
             [field],
         )
-    paired = "This mentee already has a mentor in this program."
-    full = "This mentor has no room for another mentee."
     require(
-        mentee.slots_used < mentee.capacity, "MENTEE_ALREADY_PAIRED", paired, ["menteeSignUpId"]
+        mentee.slots_used < mentee.capacity, "MENTEE_ALREADY_PAIRED", _PAIRED, ["menteeSignUpId"]
     )
-    require(mentor.slots_used < mentor.capacity, "MENTOR_AT_CAPACITY", full, ["mentorSignUpId"])
+    require(mentor.slots_used < mentor.capacity, "MENTOR_AT_CAPACITY", _FULL, ["mentorSignUpId"])
+    return mentor, mentee
 
+
+async def _insert_pair(
+    mentor: SignUp, mentee: SignUp, steps: list[ProgramStep]
+) -> tuple[Pair, list[Notification]]:
+    """Inside the caller's transaction, with both users locked (`lock_users`)."""
+    blocked = await access.blocked_between(mentor.user_id, mentee.user_id)
+    require(not blocked, "BLOCKED", _BLOCKED)
+    # The checks before the transaction read; these conditional updates decide.
+    require(await _take_slot(mentee.pk), "MENTEE_ALREADY_PAIRED", _PAIRED, ["menteeSignUpId"])
+    require(await _take_slot(mentor.pk), "MENTOR_AT_CAPACITY", _FULL, ["mentorSignUpId"])
+    pair = await Pair.create(
+        program_id=mentor.program_id,
+        mentor_sign_up_id=mentor.pk,
+        mentee_sign_up_id=mentee.pk,
+        mentor_id=mentor.user_id,
+        mentee_id=mentee.user_id,
+        milestone_count=len(steps),
+    )
+    # Copied, not referenced: a later change to the program never alters this pair.
+    await Milestone.bulk_create(
+        [
+            Milestone(
+                pair=pair,
+                position=step.position,
+                kind=step.kind,
+                title=step.title,
+                description=step.description,
+                suggested_week=step.suggested_week,
+            )
+            for step in steps
+        ]
+    )
+    await _refresh_sign_up_status(mentor.pk)
+    await _refresh_sign_up_status(mentee.pk)
+    return pair, await notifications.notify_pair(pair, NotificationKind.PAIRED)
+
+
+async def create_pair(
+    viewer: User, mentor_sign_up_pk: int, mentee_sign_up_pk: int
+) -> tuple[Pair, SignUp, SignUp]:
+    mentor, mentee = await _checked_couple(viewer, mentor_sign_up_pk, mentee_sign_up_pk)
+    steps = await ProgramStep.filter(program_id=mentor.program_id).order_by("position")
     async with in_transaction():
         # A block or an account deletion of either person is serialised with this.
         await lock_users(mentor.user_id, mentee.user_id)
-        blocked = await access.blocked_between(mentor.user_id, mentee.user_id)
-        require(not blocked, "BLOCKED", _BLOCKED)
-        # The checks above read before the transaction; these conditional updates decide.
-        require(await _take_slot(mentee.pk), "MENTEE_ALREADY_PAIRED", paired, ["menteeSignUpId"])
-        require(await _take_slot(mentor.pk), "MENTOR_AT_CAPACITY", full, ["mentorSignUpId"])
-        steps = await ProgramStep.filter(program_id=program.pk).order_by("position")
-        pair = await Pair.create(
-            program_id=program.pk,
-            mentor_sign_up_id=mentor.pk,
-            mentee_sign_up_id=mentee.pk,
-            mentor_id=mentor.user_id,
-            mentee_id=mentee.user_id,
-            milestone_count=len(steps),
-        )
-        # Copied, not referenced: a later change to the program never alters this pair.
-        await Milestone.bulk_create(
-            [
-                Milestone(
-                    pair=pair,
-                    position=step.position,
-                    kind=step.kind,
-                    title=step.title,
-                    description=step.description,
-                    suggested_week=step.suggested_week,
-                )
-                for step in steps
-            ]
-        )
-        await _refresh_sign_up_status(mentor.pk)
-        await _refresh_sign_up_status(mentee.pk)
+        pair, notes = await _insert_pair(mentor, mentee, steps)
+    await notifications.publish(notes)
     await mentor.refresh_from_db()
     await mentee.refresh_from_db()
     return pair, mentor, mentee
+
+
+def _at_index(error: DomainError, index: int) -> DomainError:
+    """The same problems, with `field` under ["pairs", "<index>"]."""
+    return DomainError(
+        [
+            Problem(p.code, p.message, ("pairs", str(index), *(p.field or ())))
+            for p in error.problems
+        ]
+    )
+
+
+async def create_pairs(
+    viewer: User, couples: Sequence[tuple[int, int]]
+) -> tuple[list[Pair], list[SignUp]]:
+    """Apply a reviewed assignment: every pair, or none. The rules are `createPair`'s,
+    checked in list order; the first refusal names its pair's index and nothing is
+    written. Returns the pairs and the sign-ups they changed."""
+    if not couples:
+        raise BadUserInput("Give at least one pair.")
+    if len(couples) > LIST_MAX:
+        raise BadUserInput(f"At most {LIST_MAX} pairs.")
+    checked = []
+    for index, (mentor_pk, mentee_pk) in enumerate(couples):
+        try:
+            checked.append(await _checked_couple(viewer, mentor_pk, mentee_pk))
+        except DomainError as error:
+            raise _at_index(error, index) from None
+    steps: dict[int, list[ProgramStep]] = {}
+    for program_pk in sorted({mentor.program_id for mentor, _ in checked}):
+        steps[program_pk] = await ProgramStep.filter(program_id=program_pk).order_by("position")
+    made: list[Pair] = []
+    notes: list[Notification] = []
+    async with in_transaction():
+        await lock_users(*(s.user_id for couple in checked for s in couple))
+        for index, (mentor, mentee) in enumerate(checked):
+            try:
+                pair, written = await _insert_pair(mentor, mentee, steps[mentor.program_id])
+            except DomainError as error:
+                raise _at_index(error, index) from None  # rolls every pair back
+            made.append(pair)
+            notes.extend(written)
+    await notifications.publish(notes)
+    sign_up_pks = list(
+        dict.fromkeys(pk for p in made for pk in (p.mentor_sign_up_id, p.mentee_sign_up_id))
+    )
+    rows = {s.pk: s for s in await SignUp.filter(pk__in=sign_up_pks)}
+    return made, [rows[pk] for pk in sign_up_pks]
 
 
 async def lock_users(*user_pks: int) -> None:
@@ -153,15 +219,18 @@ async def complete_milestone(viewer: User, milestone_pk: int) -> tuple[Milestone
         recorded = [
             await events.record(pair, PairEventKind.MILESTONE_COMPLETED, milestone_id=milestone.pk)
         ]
+        notes: list[Notification] = []
         if pair.completed_milestone_count >= pair.milestone_count:
             pair.status = PairStatus.COMPLETED
             pair.completed_at = now()
             await _release_slots(pair, mentee_keeps_slot=True)
             recorded.append(await events.record(pair, PairEventKind.PAIR_COMPLETED))
+            notes = await notifications.notify_pair(pair, NotificationKind.PAIR_COMPLETED)
         await pair.save(
             update_fields=["completed_milestone_count", "status", "completed_at", "event_count"]
         )
     await events.publish(recorded)
+    await notifications.publish(notes)
     await milestone.refresh_from_db()
     return milestone, pair
 
@@ -195,16 +264,20 @@ async def end_pair(viewer: User, pair_pk: int, reason: str | None) -> tuple[Pair
     async with in_transaction():
         pair = await _lock_pair(pair.pk)
         require(pair.status == PairStatus.ACTIVE, "PAIR_NOT_ACTIVE", _NOT_ACTIVE, ["pairId"])
-        event = await _end_locked(pair, viewer.pk, reason)
+        event, notes = await _end_locked_notified(pair, viewer.pk, reason)
     await events.publish([event])
+    await notifications.publish(notes)
     mentor = await SignUp.get(pk=pair.mentor_sign_up_id)
     mentee = await SignUp.get(pk=pair.mentee_sign_up_id)
     return pair, mentor, mentee
 
 
-async def _end_locked(pair: Pair, ended_by_pk: int, reason: str | None) -> PairEvent:
+async def _end_locked_notified(
+    pair: Pair, ended_by_pk: int, reason: str | None
+) -> tuple[PairEvent, list[Notification]]:
     """End an ACTIVE pair whose row the caller locked, in the caller's transaction:
-    free both sign-ups' slots and record PAIR_ENDED (the caller publishes it)."""
+    free both sign-ups' slots, record PAIR_ENDED and store both members' PAIR_ENDED
+    notifications; the caller publishes the two after commit."""
     pair.status = PairStatus.ENDED
     pair.ended_at = now()
     pair.ended_by_id = ended_by_pk
@@ -213,23 +286,42 @@ async def _end_locked(pair: Pair, ended_by_pk: int, reason: str | None) -> PairE
     fields = ["status", "ended_at", "ended_by_id", "end_reason", "event_count"]
     await pair.save(update_fields=fields)
     await _release_slots(pair, mentee_keeps_slot=False)
-    return event
+    return event, await notifications.notify_pair(pair, NotificationKind.PAIR_ENDED)
+
+
+@dataclass
+class Endings:
+    """Pairs ended inside a transaction: what to publish once it commits."""
+
+    events: list[PairEvent] = dataclasses.field(default_factory=list)
+    notifications: list[Notification] = dataclasses.field(default_factory=list)
+
+    @property
+    def pair_pks(self) -> list[int]:
+        return [event.pair_id for event in self.events]
+
+    async def publish(self) -> None:
+        """After commit: each pair's PAIR_ENDED event, then both members' notifications."""
+        await events.publish(self.events)
+        await notifications.publish(self.notifications)
 
 
 async def end_active_pairs(
     user_pk: int, *, ended_by_pk: int, reason: str | None, other_pk: int | None = None
-) -> list[PairEvent]:
+) -> Endings:
     """End every ACTIVE pair of `user_pk` (only those shared with `other_pk`, if given),
-    exactly as `end_pair` does. Call inside a transaction and publish the returned
-    events after it commits. Pairs are locked in id order, so concurrent callers
-    cannot deadlock on each other."""
+    exactly as `end_pair` does. Call inside a transaction and publish the result after
+    it commits. Pairs are locked in id order, so concurrent callers cannot deadlock on
+    each other."""
     mine = Q(mentor_id=user_pk) | Q(mentee_id=user_pk)
     query = Pair.filter(mine, status=PairStatus.ACTIVE)
     if other_pk is not None:
         query = query.filter(Q(mentor_id=other_pk) | Q(mentee_id=other_pk))
-    recorded = []
+    endings = Endings()
     for pair_pk in await query.order_by("id").values_list("id", flat=True):
         pair = await _lock_pair(pair_pk)
         if pair.status == PairStatus.ACTIVE:  # not ended or completed meanwhile
-            recorded.append(await _end_locked(pair, ended_by_pk, reason))
-    return recorded
+            event, notes = await _end_locked_notified(pair, ended_by_pk, reason)
+            endings.events.append(event)
+            endings.notifications.extend(notes)
+    return endings

@@ -9,10 +9,10 @@ from tortoise.transactions import in_transaction
 
 from api.errors import BadUserInput, require
 from api.program_templates import TEMPLATES
-from api.services import access
+from api.services import access, matching
 from api.validation import LIST_MAX, TEXT_MAX, TITLE_MAX, FormatChecker
 from models import Program, ProgramStep, SignUpQuestion, User
-from models.enums import MentorshipRole, MilestoneKind, ProgramStatus, ProgramTemplate
+from models.enums import MentorshipRole, MilestoneKind, ProgramStatus, ProgramTemplate, QuestionKind
 
 # Allowed status changes: (from, to).
 _TRANSITIONS = {
@@ -27,6 +27,9 @@ class QuestionDraft:
     prompt: str
     required: bool
     applies_to: tuple[MentorshipRole, ...]
+    kind: QuestionKind = QuestionKind.TEXT
+    options: tuple[str, ...] = ()
+    match_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,10 @@ async def create_program(
         f"Mentorship programs are not offered in {group.category.value} groups.",
         ["groupId"],
     )
-    questions = [QuestionDraft(q.prompt, q.required, q.applies_to) for q in spec.questions]
+    questions = [
+        QuestionDraft(q.prompt, q.required, q.applies_to, q.kind, q.options, q.match_key)
+        for q in spec.questions
+    ]
     steps = [StepDraft(s.kind, s.title, s.description, s.suggested_week) for s in spec.steps]
     async with in_transaction():
         program = await Program.create(
@@ -126,7 +132,17 @@ def _check_questions(
         prompt = check.text(q.prompt, [*path, "prompt"], TITLE_MAX)
         if not q.applies_to:
             check.add("BLANK", "Say which roles the question applies to.", [*path, "appliesTo"])
-        clean.append(QuestionDraft(prompt or "", q.required, tuple(dict.fromkeys(q.applies_to))))
+        options = matching.check_options(check, q.kind, q.options, q.match_key, path)
+        clean.append(
+            QuestionDraft(
+                prompt or "",
+                q.required,
+                tuple(dict.fromkeys(q.applies_to)),
+                q.kind,
+                options,
+                q.match_key,
+            )
+        )
     return clean
 
 
@@ -154,6 +170,9 @@ async def _replace_questions(program: Program, questions: Sequence[QuestionDraft
                 prompt=q.prompt,
                 required=q.required,
                 applies_to=[r.value for r in q.applies_to],
+                kind=q.kind,
+                options=list(q.options),
+                match_key=q.match_key,
             )
             for i, q in enumerate(questions, start=1)
         ]

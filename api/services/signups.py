@@ -11,10 +11,10 @@ from tortoise.transactions import in_transaction
 
 from api.clock import now, today
 from api.errors import BadUserInput, DomainError, Forbidden, NotFound, require
-from api.services import access
+from api.services import access, matching
 from api.validation import LIST_MAX, TEXT_MAX, FormatChecker
 from models import Answer, Program, SignUp, SignUpQuestion, User
-from models.enums import MentorshipRole, ProgramStatus, SignUpStatus
+from models.enums import MentorshipRole, ProgramStatus, QuestionKind, SignUpStatus
 
 ADULT_AGE = 18
 MAX_MENTOR_CAPACITY = 5
@@ -56,8 +56,14 @@ async def sign_up(
         )
     clean: dict[int, str] = {}
     for index, (question_pk, value) in values.items():
-        text = check.text(value, ["answers", str(index), "value"], TEXT_MAX, required=False)
+        field = ["answers", str(index), "value"]
+        text = check.text(value, field, TEXT_MAX, required=False)
         if text:
+            question = questions[question_pk]
+            try:
+                text = matching.normalize_choice_answer(question.kind, question.options, text)
+            except ValueError:  # answered, wrongly: not also MISSING_ANSWER
+                check.add("INVALID_CHOICE", _choice_help(question), field)
             clean[question_pk] = text
     for question in sorted(questions.values(), key=lambda q: q.position):
         if question.required and role.value in question.applies_to and question.pk not in clean:
@@ -95,6 +101,12 @@ async def sign_up(
     except IntegrityError:  # a racing sign-up in the same role won
         raise DomainError.one("ALREADY_SIGNED_UP", _ALREADY, ["role"]) from None
     return record
+
+
+def _choice_help(question: SignUpQuestion) -> str:
+    if question.kind == QuestionKind.SINGLE_CHOICE:
+        return f"Choose one of: {', '.join(question.options)}."
+    return f"Choose any of: {', '.join(question.options)} (a JSON list or comma-separated)."
 
 
 def _check_answer_ids(

@@ -1,0 +1,146 @@
+"""Prometheus metrics, served at /metrics (prometheus_client's text format).
+
+What is counted, and where:
+- `graphql_operations_total{operation,type,outcome}` and
+  `graphql_operation_duration_seconds{type}` (queries and mutations; a subscription's
+  lifetime is no latency): schema/observability.py, once per operation.
+- `graphql_websocket_connections` and `graphql_subscriptions_active`: open right now.
+- `pubsub_events_published_total`, `pubsub_publish_failures_total` and
+  `pubsub_events_delivered_total` (events handed to a subscription in this process):
+  api/pubsub.py.
+- `http_requests_in_progress` and `http_responses_total{method,status}`: api/logs.py's
+  middleware (probes and scrapes not included in progress).
+
+Operation names are labels, so their number is bounded: only the name of an operation
+that passed validation counts, at most `metrics_max_operation_names` distinct ones per
+process (first come), cut to 64 characters; the rest are `other`, nameless ones
+`anonymous`, and operations that never validated `invalid`.
+
+With several worker processes each has its own counters. Set PROMETHEUS_MULTIPROC_DIR
+(a directory of its own) and /metrics sums every worker's (prometheus_client's
+multiprocess mode). `serve` empties the directory at start-up, before this module is
+imported: the files are created as the metrics are.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+    multiprocess,
+)
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+disable_created_metrics()  # no `_created` series: half the output, nothing we read
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+NAME_LENGTH = 64
+
+OPERATIONS = Counter(
+    "graphql_operations",
+    "GraphQL operations by operation name, type and outcome (ok, user_error, or the "
+    "extensions.code of the first top-level error).",
+    ["operation", "type", "outcome"],
+)
+OPERATION_SECONDS = Histogram(
+    "graphql_operation_duration_seconds",
+    "Time from receiving a query or mutation to its result, by operation type.",
+    ["type"],
+)
+WEBSOCKETS = Gauge(
+    "graphql_websocket_connections",
+    "Open graphql-transport-ws connections.",
+    multiprocess_mode="livesum",
+)
+SUBSCRIPTIONS = Gauge(
+    "graphql_subscriptions_active",
+    "Subscriptions running right now.",
+    multiprocess_mode="livesum",
+)
+PUBLISHED = Counter("pubsub_events_published", "Events handed to the broadcast backend.")
+PUBLISH_FAILURES = Counter(
+    "pubsub_publish_failures", "Events the broadcast backend refused (logged, not raised)."
+)
+DELIVERED = Counter("pubsub_events_delivered", "Events received by a subscription in this process.")
+HTTP_IN_PROGRESS = Gauge(
+    "http_requests_in_progress",
+    "HTTP requests being served right now (probes and scrapes excluded).",
+    multiprocess_mode="livesum",
+)
+HTTP_RESPONSES = Counter(
+    "http_responses", "HTTP responses by method and status code.", ["method", "status"]
+)
+_METHODS = frozenset({"GET", "POST", "HEAD", "OPTIONS"})
+
+
+def count_http_response(method: str, status: int) -> None:
+    HTTP_RESPONSES.labels(method if method in _METHODS else "OTHER", str(status)).inc()
+
+
+class OperationNames:
+    """The label for an operation name: at most `limit` distinct names, then `other`."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._seen: set[str] = set()
+        self._lock = threading.Lock()
+
+    def label(self, name: str | None) -> str:
+        if not name:
+            return "anonymous"
+        name = name[:NAME_LENGTH]
+        if name in self._seen:
+            return name
+        with self._lock:
+            if len(self._seen) >= self.limit:
+                return "other"
+            self._seen.add(name)
+        return name
+
+
+_names: OperationNames | None = None
+
+
+def operation_names(limit: int) -> OperationNames:
+    """The process's name table (the first app's limit wins: labels are process-wide)."""
+    global _names
+    if _names is None:
+        _names = OperationNames(limit)
+    return _names
+
+
+def multiprocess_dir() -> str | None:
+    return os.environ.get(MULTIPROC_ENV) or None
+
+
+def worker_stopped() -> None:
+    """A worker leaving: its live gauges stop counting (multiprocess mode only)."""
+    if multiprocess_dir() is not None:
+        multiprocess.mark_process_dead(os.getpid())
+
+
+def exposition() -> bytes:
+    if multiprocess_dir() is None:
+        return generate_latest(REGISTRY)
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    return generate_latest(registry)
+
+
+async def metrics_endpoint(request: Request) -> Response:
+    return Response(exposition(), media_type=CONTENT_TYPE_LATEST)
+
+
+def routes() -> list[Route]:
+    return [Route("/metrics", metrics_endpoint, methods=["GET"])]

@@ -1,0 +1,239 @@
+"""What a browser gets besides GraphQL: our GraphiQL page with its files served from
+here, and the example pair app (web/) at /app/.
+
+GraphiQL's files come from the npm registry through web/graphiql/package-lock.json
+(`make install` runs `npm ci` there when npm is present), at the versions Strawberry's
+own page loads from unpkg.com, and the page keeps the same subresource-integrity hashes.
+Without them (no npm at install time) the page loads them from the CDN, which needs the
+internet, and the server logs a warning saying so once at startup.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from starlette.requests import Request
+from starlette.responses import (
+    FileResponse,
+    HTMLResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
+from starlette.routing import BaseRoute, Route
+
+log = logging.getLogger("api.static")
+
+ROOT = Path(__file__).resolve().parent.parent
+GRAPHIQL_MODULES = ROOT / "web" / "graphiql" / "node_modules"
+APP_DIST = ROOT / "web" / "dist"
+PAGE_TEMPLATE = Path(__file__).with_name("graphiql.html")
+
+ASSETS_PATH = "/graphql/assets/"
+CDN = "https://unpkg.com/"
+IMMUTABLE = {"cache-control": "public, max-age=31536000, immutable"}
+NO_CACHE = {"cache-control": "no-cache"}
+
+
+@dataclass(frozen=True)
+class Asset:
+    """One file of an npm package, as unpkg.com names it: `package@version/file`."""
+
+    package: str
+    version: str
+    file: str
+    integrity: str
+
+    @property
+    def spec(self) -> str:
+        return f"{self.package}@{self.version}/{self.file}"
+
+    def tag(self, base: str) -> str:
+        url = base + self.spec
+        if self.file.endswith(".css"):
+            return (
+                f'<link rel="stylesheet" crossorigin href="{url}" integrity="{self.integrity}" />'
+            )
+        return f'<script crossorigin src="{url}" integrity="{self.integrity}"></script>'
+
+
+# Strawberry 0.341's static/graphiql.html, minus js-cookie (Django's CSRF cookie; unused).
+STYLESHEETS = (
+    Asset(
+        "graphiql",
+        "3.8.3",
+        "graphiql.min.css",
+        "sha384-Mq3vbRBY71jfjQAt/DcjxUIYY33ksal4cgdRt9U/hNPvHBCaT2JfJ/PTRiPKf0aM",
+    ),
+    Asset(
+        "@graphiql/plugin-explorer",
+        "1.0.2",
+        "dist/style.css",
+        "sha384-5DFJlDPW2tSATRbM8kzoP1j194jexLswuNmClWoRr2Q0x7R68JIQzPHZ02Faktwi",
+    ),
+)
+SCRIPTS = (
+    Asset(
+        "react",
+        "18.2.0",
+        "umd/react.production.min.js",
+        "sha384-tMH8h3BGESGckSAVGZ82T9n90ztNXxvdwvdM6UoR56cYcf+0iGXBliJ29D+wZ/x8",
+    ),
+    Asset(
+        "react-dom",
+        "18.2.0",
+        "umd/react-dom.production.min.js",
+        "sha384-bm7MnzvK++ykSwVJ2tynSE5TRdN+xL418osEVF2DE/L/gfWHj91J2Sphe582B1Bh",
+    ),
+    Asset(
+        "graphiql",
+        "3.8.3",
+        "graphiql.min.js",
+        "sha384-HbRVEFG0JGJZeAHCJ9Xm2+tpknBQ7QZmNlO/DgZtkZ0aJSypT96YYGRNod99l9Ie",
+    ),
+    Asset(
+        "@graphiql/plugin-explorer",
+        "1.0.2",
+        "dist/index.umd.js",
+        "sha384-2oonKe47vfHIZnmB6ZZ10vl7T0Y+qrHQF2cmNTaFDuPshpKqpUMGMc9jgj9MLDZ9",
+    ),
+)
+ASSETS = STYLESHEETS + SCRIPTS
+
+
+@dataclass(frozen=True)
+class GraphiQLFiles:
+    """Where GraphiQL's files come from: `files` maps each spec to its local path, and is
+    empty when they are loaded from the CDN (`problem` says why)."""
+
+    files: dict[str, Path] = field(default_factory=dict)
+    problem: str | None = None
+
+    @property
+    def local(self) -> bool:
+        return bool(self.files)
+
+
+def sri_hash(path: Path) -> str:
+    """The subresource-integrity value of a file, as in a script tag's `integrity`."""
+    return "sha384-" + base64.b64encode(hashlib.sha384(path.read_bytes()).digest()).decode()
+
+
+def _check(asset: Asset, modules: Path) -> Path | str:
+    """The asset's local path, or what is wrong with it."""
+    package_dir = modules / asset.package
+    try:
+        version = json.loads((package_dir / "package.json").read_text())["version"]
+    except (OSError, ValueError, KeyError):
+        return f"{asset.package} is not installed in {modules}"
+    if version != asset.version:
+        return f"{modules} has {asset.package} {version}, not {asset.version}"
+    path = package_dir / asset.file
+    if not path.is_file():
+        return f"{path} is missing"
+    if sri_hash(path) != asset.integrity:
+        return f"{path} does not match its integrity hash"
+    return path
+
+
+@functools.cache
+def graphiql_files(modules: Path = GRAPHIQL_MODULES) -> GraphiQLFiles:
+    """Checked once per process (versions and hashes); warns when falling back to the CDN."""
+    files: dict[str, Path] = {}
+    for asset in ASSETS:
+        found = _check(asset, modules)
+        if isinstance(found, str):
+            log.warning(
+                "GraphiQL's files are not installed (%s): the GraphiQL page at /graphql "
+                "loads them from %s, which needs internet access. Run `make install` with "
+                "npm present (it runs `npm ci` in web/graphiql) and restart.",
+                found,
+                CDN,
+            )
+            return GraphiQLFiles(problem=found)
+        files[asset.spec] = found
+    return GraphiQLFiles(files=files)
+
+
+@functools.cache
+def graphiql_html(local: bool) -> str:
+    base = ASSETS_PATH if local else CDN
+    page = PAGE_TEMPLATE.read_text(encoding="utf-8")
+    return (
+        page.replace("<!-- GRAPHIQL_HEAD -->", "\n    ".join(a.tag(base) for a in STYLESHEETS))
+        .replace("<!-- GRAPHIQL_SCRIPTS -->", "\n    ".join(a.tag(base) for a in SCRIPTS))
+        .replace("<!-- GRAPHIQL_SOURCE -->", "local" if local else "cdn")
+    )
+
+
+def graphiql_page() -> HTMLResponse:
+    """Our GraphiQL page (GET /graphql from a browser): sign-in form, example query."""
+    return HTMLResponse(graphiql_html(graphiql_files().local), headers=NO_CACHE)
+
+
+async def graphiql_asset(request: Request) -> Response:
+    path = graphiql_files().files.get(request.path_params["spec"])
+    if path is None:
+        return PlainTextResponse("Not Found", status_code=404)
+    return FileResponse(path, headers=IMMUTABLE)
+
+
+APP_NOT_BUILT = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Example app not built</title></head>
+<body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 2rem auto">
+<h1>The example pair app is not built</h1>
+<p>This server serves <code>web/dist</code> at <code>/app/</code>, and it is not there.
+Build it with Node.js 20.19+ and npm:</p>
+<pre>make install        # runs npm ci and the build when npm is present
+# or by hand:
+cd web &amp;&amp; npm ci &amp;&amp; npm run build</pre>
+<p>Then reload this page (no restart needed). GraphiQL is at <a href="/graphql">/graphql</a>.</p>
+</body></html>
+"""
+
+
+def app_endpoint(dist: Path):
+    """Files of the built app, and index.html for every other path (client-side routes)."""
+    root = dist.resolve()
+
+    async def serve_app(request: Request) -> Response:
+        index = root / "index.html"
+        if not index.is_file():
+            return HTMLResponse(APP_NOT_BUILT, status_code=404, headers=NO_CACHE)
+        relative = request.path_params.get("path", "")
+        if relative:
+            candidate = (root / relative).resolve()
+            if candidate.is_relative_to(root) and candidate.is_file():
+                # Vite puts content-hashed names under assets/: they never change.
+                cached = relative.startswith("assets/")
+                return FileResponse(candidate, headers=IMMUTABLE if cached else NO_CACHE)
+            if "." in PurePosixPath(relative).name:
+                return PlainTextResponse("Not Found", status_code=404)
+        return FileResponse(index, headers=NO_CACHE)
+
+    return serve_app
+
+
+async def _to_app(request: Request) -> RedirectResponse:
+    return RedirectResponse("/app/")
+
+
+def routes(dist: Path = APP_DIST) -> list[BaseRoute]:
+    """GraphiQL's files under /graphql/assets/ and the app under /app/. Checks GraphiQL's
+    files now, so that a fallback to the CDN is logged at startup."""
+    graphiql_files()
+    serve_app = app_endpoint(dist)
+    return [
+        Route(ASSETS_PATH + "{spec:path}", graphiql_asset, methods=["GET", "HEAD"]),
+        Route("/app", _to_app, methods=["GET", "HEAD"]),
+        Route("/app/{path:path}", serve_app, methods=["GET", "HEAD"]),
+    ]
+
+
+__all__ = ["ASSETS", "graphiql_files", "graphiql_html", "graphiql_page", "routes"]

@@ -1,0 +1,73 @@
+"""Every size, duration and concurrency of a run; `tiny()` is the test suite's."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Config:
+    # Data.
+    dashboard_pairs: int = 1000  # pairs in the admin's program (a)
+    page_size: int = 50  # pairs per dashboard page (a)
+    live_pairs: int = 2500  # pairs whose two members subscribe (c, d)
+    milestones_done: int = 2  # completed milestones per pair, of the template's steps
+    # HTTP load (a, b, e).
+    connections: int = 32  # fixed concurrency
+    duration_s: float = 10.0  # per measured run
+    warmup_s: float = 2.0  # load before each measured run (0: one request)
+    check_in_connections: int = 16  # (e)
+    loadgen: str = "auto"  # auto (wrk when installed), wrk, python
+    loadgen_processes: int = 1  # Python load generator processes, or wrk threads
+    # Fan-out (c, d).
+    post_rate: float = 200.0  # check-ins per second
+    fanout_duration_s: float = 25.0
+    subscriber_processes: int = 4
+    drain_s: float = 2.0  # wait for the last frames once the server is idle again
+    # PostgreSQL (e): tried when it answers at this URL (the server's database is made and
+    # dropped next to it); "" skips it.
+    postgres_url: str = "postgres://postgres:postgres@127.0.0.1:5432/postgres"
+
+    @property
+    def subscriptions(self) -> int:
+        return 2 * self.live_pairs
+
+
+def tiny() -> Config:
+    """A few seconds of the same code: the test suite runs it so the bench can't rot."""
+    return Config(
+        dashboard_pairs=60,
+        page_size=20,
+        live_pairs=20,
+        connections=4,
+        duration_s=1.0,
+        warmup_s=0.0,
+        check_in_connections=4,
+        post_rate=40.0,
+        fanout_duration_s=1.5,
+        subscriber_processes=2,
+        drain_s=1.0,
+        postgres_url="",
+    )
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """One --flag per field (--dashboard-pairs 1000 ...), defaulting to the chosen preset."""
+    for spec in dataclasses.fields(Config):
+        parser.add_argument(
+            "--" + spec.name.replace("_", "-"),
+            type={"int": int, "float": float, "str": str}[str(spec.type)],
+            default=None,
+            help=f"default {getattr(Config(), spec.name)!r} (tiny: {getattr(tiny(), spec.name)!r})",
+        )
+
+
+def from_arguments(args: argparse.Namespace, base: Config) -> Config:
+    changes = {
+        spec.name: getattr(args, spec.name)
+        for spec in dataclasses.fields(Config)
+        if getattr(args, spec.name, None) is not None
+    }
+    return dataclasses.replace(base, **changes)

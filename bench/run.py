@@ -1,0 +1,766 @@
+"""The orchestrator: seed, start the servers as a user would, drive them from separate load
+processes on 127.0.0.1, and report every figure next to its reference.
+
+    python -m bench                      # the full run (`make bench`)
+    python -m bench --tiny --out x.md    # a few seconds of the same code (tests/test_bench.py)
+
+Sections: (a) dashboard query vs plain Starlette on the same SQL, (b) trivial query vs
+Strawberry's defaults, (c) live fan-out vs a bare websocket broadcaster, (d) RSS per idle
+subscription, (e) check-ins per second on SQLite and PostgreSQL. More rows plug in
+through `EXTRA_SECTIONS` (see `extra_sections`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import dataclasses
+import json
+import resource
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psutil
+
+from bench import capture, loadgen, servers
+from bench.config import Config, add_arguments, from_arguments, tiny
+from bench.fanout import POST_CHECK_IN
+from bench.loadgen import LoadResult, Req
+from bench.report import Report, Row
+from bench.seed import Seeded, seed
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_OUT = ROOT / "bench" / "results" / "latest.md"
+# Modules that add rows: each has `run(ctx: Context) -> list[Row]`; missing ones are skipped.
+EXTRA_SECTIONS = ("bench.matching",)  # (f), issue 6
+TRIVIAL_QUERY = "{ __typename }"
+STRAWBERRY_DEFAULTS = {
+    "GRAPHQL_CACHES": "false",
+    "ORJSON": "false",
+    "SERVER_LOOP": "asyncio",
+    "SERVER_HTTP": "h11",
+}
+READY_TIMEOUT_S = 600.0
+
+
+@dataclass
+class Context:
+    """What a section gets: the configuration, the seeded data and where to write."""
+
+    config: Config
+    workdir: Path
+    sqlite_url: str
+    seeded: Seeded
+    tool: str
+    report: Report
+    log: Callable[[str], None] = print
+    tiny: bool = False  # the test suite's run: extra sections should be quick too
+    started: list[servers.Server] = field(default_factory=list)
+
+    def server(self, server: servers.Server) -> servers.Server:
+        self.started.append(server)
+        return server
+
+
+def _ms(value: float) -> str:
+    return f"{value:.1f} ms" if value < 100 else f"{value:.0f} ms"
+
+
+def _load_summary(result: LoadResult) -> str:
+    return (
+        f"{result.rps:.0f} req/s, p50 {_ms(result.p50_ms)}, p99 {_ms(result.p99_ms)}, "
+        f"{result.errors} errors ({result.requests} requests, {result.tool})"
+    )
+
+
+def _ratio(ours: float, reference: float) -> float | None:
+    return ours / reference if reference else None
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def raise_open_files_limit() -> int:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = hard if hard != resource.RLIM_INFINITY else 1_048_576
+    if soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def wait_quiet(pid: int, limit_s: float, threshold: float = 10.0) -> float:
+    """Wait until the process's CPU use stays under `threshold` % for two samples."""
+    process = psutil.Process(pid)
+    started = time.monotonic()
+    quiet = 0
+    while time.monotonic() - started < limit_s and quiet < 2:
+        quiet = quiet + 1 if process.cpu_percent(interval=0.25) < threshold else 0
+    return time.monotonic() - started
+
+
+def rss(pid: int) -> int:
+    return psutil.Process(pid).memory_info().rss
+
+
+def dashboard_request(ctx: Context) -> Req:
+    body = {
+        "query": capture.dashboard_query(ctx.config.page_size),
+        "variables": {"id": ctx.seeded.dashboard_program_id},
+    }
+    return Req("/graphql", ctx.seeded.admin_token, json.dumps(body))
+
+
+def check_in_requests(seeded: Seeded) -> list[Req]:
+    requests = []
+    for n, pair in enumerate(seeded.live):
+        for token in (pair.mentor_token, pair.mentee_token):
+            variables = {"input": {"pairId": pair.pair_id, "body": f"Weekly check-in {n}."}}
+            requests.append(
+                Req("/graphql", token, json.dumps({"query": POST_CHECK_IN, "variables": variables}))
+            )
+    return requests
+
+
+def load(ctx: Context, server: servers.Server, requests: list[Req], connections: int) -> LoadResult:
+    return loadgen.run(
+        ctx.tool,
+        server.port,
+        requests,
+        connections,
+        ctx.config.duration_s,
+        ctx.workdir,
+        ctx.config.loadgen_processes,
+    )
+
+
+def warm_up(ctx: Context, server: servers.Server, requests: list[Req]) -> None:
+    if ctx.config.warmup_s <= 0:
+        for request in requests[:1]:
+            headers = {"Authorization": f"Bearer {request.token}"} if request.token else {}
+            servers.post(f"{server.url}{request.path}", request.body.encode(), headers)
+        return
+    loadgen.run(
+        ctx.tool, server.port, requests, ctx.config.connections, ctx.config.warmup_s, ctx.workdir
+    )
+
+
+# --- (a) and (b) ---------------------------------------------------------------------------
+
+
+def section_queries(ctx: Context) -> None:
+    config, report = ctx.config, ctx.report
+    statements = capture.capture(
+        servers.api_env(ctx.sqlite_url),
+        ctx.seeded.admin_token,
+        ctx.seeded.dashboard_program_id,
+        config.page_size,
+    )
+    statements_path = ctx.workdir / "statements.json"
+    capture.save(statements, statements_path)
+    ctx.log(f"(a) the dashboard query issues {len(statements)} SQL statements")
+    api = ctx.server(servers.api("api", ctx.sqlite_url, ctx.workdir))
+    baseline = ctx.server(
+        servers.start(
+            "baseline",
+            "bench.baseline",
+            [],
+            {"DATABASE_URL": ctx.sqlite_url, "BENCH_STATEMENTS": str(statements_path)},
+            ctx.workdir,
+        )
+    )
+    request = dashboard_request(ctx)
+    headers = {"Authorization": f"Bearer {request.token}"}
+    api_status, api_body = servers.post(f"{api.url}/graphql", request.body.encode(), headers)
+    base_status, base_body = servers.post(f"{baseline.url}/graphql", request.body.encode(), headers)
+    same_bytes = api_body == base_body
+    same_json = json.loads(api_body) == json.loads(base_body)
+    edges = (json.loads(api_body).get("data") or {}).get("program", {}) or {}
+    page = len((edges.get("pairs") or {}).get("edges") or [])
+    verdict = "same bytes" if same_bytes else ("same JSON, other bytes" if same_json else "DIFFER")
+    ctx.log(
+        f"(a) JSON check: API {api_status} {len(api_body)} B, baseline {base_status} "
+        f"{len(base_body)} B: {verdict} ({page} pairs on the page)"
+    )
+    report.details["a_json_check"] = {
+        "same_bytes": same_bytes,
+        "same_json": same_json,
+        "bytes": len(api_body),
+        "page_pairs": page,
+        "statements": len(statements),
+    }
+    report.add(
+        Row(
+            "a.json",
+            "(a) dashboard answer equals the baseline's",
+            f"{verdict}, {len(api_body)} B, {page} pairs, {len(statements)} SQL statements",
+            target="same JSON",
+            ok=same_json and page == config.page_size,
+        )
+    )
+    if not same_json:
+        (ctx.workdir / "api-answer.json").write_bytes(api_body)
+        (ctx.workdir / "baseline-answer.json").write_bytes(base_body)
+
+    # The load generator must not be what limits: twice its parallelism on the baseline
+    # (the fastest server here) must not buy much more throughput.
+    warm_up(ctx, baseline, [request])
+    single = loadgen.run(
+        ctx.tool,
+        baseline.port,
+        [request],
+        config.connections,
+        config.duration_s / 2,
+        ctx.workdir,
+        1,
+    )
+    double = loadgen.run(
+        ctx.tool,
+        baseline.port,
+        [request],
+        config.connections,
+        config.duration_s / 2,
+        ctx.workdir,
+        2,
+    )
+    ctx.log(f"(a) load generator x1 on the baseline: {_load_summary(single)}")
+    ctx.log(f"(a) load generator x2 on the baseline: {_load_summary(double)}")
+    gain = _ratio(double.rps, single.rps)
+    report.add(
+        Row(
+            "loadgen",
+            f"load generator check: baseline req/s with 2 vs 1 {ctx.tool} "
+            f"{'threads' if ctx.tool == 'wrk' else 'processes'}",
+            f"{double.rps:.0f} req/s",
+            f"{single.rps:.0f} req/s",
+            gain,
+            "≤1.25× (not the bottleneck)",
+            gain is not None and gain <= 1.25 and single.errors == double.errors == 0,
+        )
+    )
+
+    base = load(ctx, baseline, [request], config.connections)
+    warm_up(ctx, api, [request])
+    ours = load(ctx, api, [request], config.connections)
+    ctx.log(f"(a) baseline: {_load_summary(base)}")
+    ctx.log(f"(a) API:      {_load_summary(ours)}")
+    report.details["a"] = {"api": dataclasses.asdict(ours), "baseline": dataclasses.asdict(base)}
+    at = f"{config.connections} connections, {config.page_size} pairs/page"
+    p50 = _ratio(ours.p50_ms, base.p50_ms)
+    report.add(
+        Row(
+            "a.p50",
+            f"(a) dashboard p50 latency ({at})",
+            _ms(ours.p50_ms),
+            _ms(base.p50_ms),
+            p50,
+            "≤3× baseline",
+            p50 is not None and p50 <= 3.0,
+        )
+    )
+    report.add(
+        Row(
+            "a.p99",
+            "(a) dashboard p99 latency",
+            _ms(ours.p99_ms),
+            _ms(base.p99_ms),
+            _ratio(ours.p99_ms, base.p99_ms),
+        )
+    )
+    report.add(
+        Row(
+            "a.rps",
+            "(a) dashboard throughput (errors)",
+            f"{ours.rps:.0f} req/s ({ours.errors})",
+            f"{base.rps:.0f} req/s ({base.errors})",
+            _ratio(ours.rps, base.rps),
+            "0 errors",
+            ours.errors == 0 and base.errors == 0,
+        )
+    )
+    baseline.stop()
+
+    # (b) The smallest query: our settings against the same server with Strawberry's defaults.
+    trivial = [Req("/graphql", None, json.dumps({"query": TRIVIAL_QUERY}))]
+    defaults = ctx.server(
+        servers.api("api-strawberry-defaults", ctx.sqlite_url, ctx.workdir, **STRAWBERRY_DEFAULTS)
+    )
+    warm_up(ctx, defaults, trivial)
+    slow = load(ctx, defaults, trivial, config.connections)
+    warm_up(ctx, api, trivial)
+    fast = load(ctx, api, trivial, config.connections)
+    defaults.stop()
+    api.stop()
+    ctx.log(f"(b) Strawberry's defaults: {_load_summary(slow)}")
+    ctx.log(f"(b) ours:                  {_load_summary(fast)}")
+    report.details["b"] = {"api": dataclasses.asdict(fast), "defaults": dataclasses.asdict(slow)}
+    gain = _ratio(fast.rps, slow.rps)
+    report.add(
+        Row(
+            "b.rps",
+            f"(b) `{TRIVIAL_QUERY}` throughput vs Strawberry's defaults (errors)",
+            f"{fast.rps:.0f} req/s ({fast.errors})",
+            f"{slow.rps:.0f} req/s ({slow.errors})",
+            gain,
+            "≥4×, 0 errors",
+            gain is not None and gain >= 4.0 and fast.errors == 0 and slow.errors == 0,
+        )
+    )
+
+
+# --- (c) and (d) ---------------------------------------------------------------------------
+
+
+@dataclass
+class FanoutResult:
+    subscriptions: int
+    rss_per_subscription_b: float
+    posted: int
+    posted_ok: int
+    post_errors: int
+    post_rate: float
+    max_schedule_lag_ms: float
+    answers_late_s: float
+    expected: int
+    received: int
+    duplicates: int
+    subscriber_errors: int
+    closed_early: int
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+    connect_s: float
+
+    @property
+    def lost(self) -> int:
+        return self.expected - self.received
+
+
+@contextlib.contextmanager
+def _subscribers(ctx: Context, mode: str, url: str) -> Iterator[list[subprocess.Popen]]:
+    items = [
+        {"pair_id": pair.pair_id, "token": token}
+        for pair in ctx.seeded.live
+        for token in (pair.mentor_token, pair.mentee_token)
+    ]
+    count = max(1, min(ctx.config.subscriber_processes, len(items)))
+    children = []
+    try:
+        for index in range(count):
+            spec_path = ctx.workdir / f"subscribers-{mode}-{index}.json"
+            spec_path.write_text(
+                json.dumps({"mode": mode, "url": url, "subscriptions": items[index::count]})
+            )
+            children.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "bench.fanout", "subscribe", str(spec_path)],
+                    cwd=ROOT,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    text=True,
+                )
+            )
+        yield children
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+
+
+def _read_line(child: subprocess.Popen, deadline: float) -> str:
+    import selectors
+
+    with selectors.DefaultSelector() as selector:
+        selector.register(child.stdout, selectors.EVENT_READ)
+        while time.monotonic() < deadline:
+            if selector.select(timeout=0.5):
+                line = child.stdout.readline()
+                if line:
+                    return line
+                raise RuntimeError(f"a subscriber process exited with {child.wait()}")
+            if child.poll() is not None:
+                raise RuntimeError(f"a subscriber process exited with {child.returncode}")
+    raise RuntimeError("subscribers were not ready in time")
+
+
+def run_fanout(ctx: Context, mode: str, server: servers.Server) -> FanoutResult:
+    config = ctx.config
+    path = "/graphql" if mode == "api" else "/ws"
+    url = f"ws://127.0.0.1:{server.port}{path}"
+    wait_quiet(server.pid, 5.0)
+    before = rss(server.pid)
+    connect_started = time.monotonic()
+    with _subscribers(ctx, mode, url) as children:
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        subscriptions = 0
+        for child in children:
+            line = _read_line(child, deadline)
+            if not line.startswith("READY "):
+                raise RuntimeError(f"a subscriber process said {line!r}")
+            subscriptions += int(line.split()[1])
+        # The server has no acknowledgement for `subscribe`: wait until it has done the work.
+        wait_quiet(server.pid, 60.0)
+        connect_s = time.monotonic() - connect_started
+        after = rss(server.pid)
+        per_subscription = (after - before) / subscriptions if subscriptions else 0.0
+        ctx.log(
+            f"({'c' if mode == 'api' else 'c, bare'}) {subscriptions} subscriptions in "
+            f"{connect_s:.1f} s; RSS {before / 2**20:.1f} -> {after / 2**20:.1f} MiB, "
+            f"{per_subscription / 1024:.1f} KiB each"
+        )
+        targets = [
+            {"pair_id": pair.pair_id, "token": token, "author": name}
+            for pair in ctx.seeded.live
+            for token, name in (
+                (pair.mentor_token, pair.mentor_name),
+                (pair.mentee_token, pair.mentee_name),
+            )
+        ]
+        spec_path = ctx.workdir / f"poster-{mode}.json"
+        spec_path.write_text(
+            json.dumps(
+                {
+                    "mode": mode,
+                    "port": server.port,
+                    "rate": config.post_rate,
+                    "duration_s": config.fanout_duration_s,
+                    "targets": targets,
+                }
+            )
+        )
+        poster = subprocess.run(
+            [sys.executable, "-m", "bench.fanout", "post", str(spec_path)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
+        if poster.returncode != 0:
+            raise RuntimeError(f"the poster failed:\n{poster.stderr[-3000:]}")
+        posted = json.loads(poster.stdout.strip().splitlines()[-1])
+        # Every answer is back; let the server finish delivering (a backlog shows as
+        # latency), then give the last frames `drain_s` to arrive: what is missing is lost.
+        wait_quiet(server.pid, 120.0)
+        time.sleep(config.drain_s)
+        results = []
+        for child in children:
+            child.stdin.write("stop\n")
+            child.stdin.flush()
+        for child in children:
+            out, _ = child.communicate(timeout=120)
+            results.append(json.loads(out.strip().splitlines()[-1]))
+    latencies = sorted(v for result in results for v in result["latencies_ms"])
+    errors = [e for result in results for e in result["errors"]]
+    if errors or posted["errors"]:
+        ctx.log(f"({mode}) errors: {errors[:3]} {posted['error_samples'][:3]}")
+    return FanoutResult(
+        subscriptions=subscriptions,
+        rss_per_subscription_b=per_subscription,
+        posted=posted["posted"],
+        posted_ok=posted["ok"],
+        post_errors=posted["errors"],
+        post_rate=posted["rate"],
+        max_schedule_lag_ms=posted["max_schedule_lag_ms"],
+        answers_late_s=posted["answers_late_s"],
+        expected=2 * posted["ok"],
+        received=sum(result["received"] for result in results),
+        duplicates=sum(result["duplicates"] for result in results),
+        subscriber_errors=sum(result["error_count"] for result in results),
+        closed_early=sum(result["closed_early"] for result in results),
+        p50_ms=loadgen._percentile(latencies, 50),
+        p99_ms=loadgen._percentile(latencies, 99),
+        max_ms=latencies[-1] if latencies else 0.0,
+        connect_s=connect_s,
+    )
+
+
+def section_fanout(ctx: Context) -> None:
+    config, report = ctx.config, ctx.report
+    api = ctx.server(servers.api("api-live", ctx.sqlite_url, ctx.workdir))
+    ours = run_fanout(ctx, "api", api)
+    api.stop()
+    bare = ctx.server(servers.start("bare-ws", "bench.bare_ws", [], {}, ctx.workdir))
+    ref = run_fanout(ctx, "bare", bare)
+    bare.stop()
+    for label, result in (("API", ours), ("bare", ref)):
+        ctx.log(
+            f"(c) {label}: {result.posted_ok}/{result.posted} posted at {result.post_rate:.0f}/s "
+            f"(max lag {_ms(result.max_schedule_lag_ms)}, last answer "
+            f"{result.answers_late_s:.1f} s after the last send), "
+            f"{result.received}/{result.expected} "
+            f"received, p50 {_ms(result.p50_ms)}, p99 {_ms(result.p99_ms)}, max "
+            f"{_ms(result.max_ms)}, {result.duplicates} duplicates, "
+            f"{result.subscriber_errors} errors"
+        )
+    report.details["c"] = {"api": dataclasses.asdict(ours), "bare": dataclasses.asdict(ref)}
+    report.notes.append(
+        "(c) Latency runs from the poster sending the check-in to a subscriber receiving it: "
+        "for the API that includes the postCheckIn mutation and its database write; the bare "
+        "broadcaster only forwards the bytes."
+    )
+    at = f"{ours.subscriptions} subscriptions, {config.post_rate:.0f} check-ins/s"
+    report.add(
+        Row(
+            "c.p50",
+            f"(c) fan-out publish-to-receive p50 ({at})",
+            _ms(ours.p50_ms),
+            _ms(ref.p50_ms),
+            _ratio(ours.p50_ms, ref.p50_ms),
+        )
+    )
+    p99 = _ratio(ours.p99_ms, ref.p99_ms)
+    report.add(
+        Row(
+            "c.p99",
+            "(c) fan-out p99",
+            _ms(ours.p99_ms),
+            _ms(ref.p99_ms),
+            p99,
+            "≤100 ms and ≤3× bare",
+            ours.p99_ms <= 100 and p99 is not None and p99 <= 3.0,
+        )
+    )
+    report.add(
+        Row(
+            "c.max",
+            "(c) fan-out max",
+            _ms(ours.max_ms),
+            _ms(ref.max_ms),
+            _ratio(ours.max_ms, ref.max_ms),
+        )
+    )
+    report.add(
+        Row(
+            "c.lost",
+            f"(c) events lost of {ours.expected} (duplicates, errors)",
+            f"{ours.lost} ({ours.duplicates}, {ours.subscriber_errors + ours.post_errors})",
+            f"{ref.lost} ({ref.duplicates}, {ref.subscriber_errors + ref.post_errors})",
+            target="0 lost, 0 errors",
+            ok=ours.lost == 0
+            and ours.duplicates == 0
+            and ours.subscriber_errors == 0
+            and ours.post_errors == 0
+            and ours.expected > 0,
+        )
+    )
+    report.add(
+        Row(
+            "c.rate",
+            "(c) check-ins sent per second (last answer after the last send)",
+            f"{ours.post_rate:.0f}/s ({ours.answers_late_s * 1000:.0f} ms)",
+            f"{ref.post_rate:.0f}/s ({ref.answers_late_s * 1000:.0f} ms)",
+        )
+    )
+    kib = ours.rss_per_subscription_b / 1024
+    report.add(
+        Row(
+            "d.rss",
+            f"(d) server RSS per idle subscription ({ours.subscriptions})",
+            f"{kib:.1f} KiB",
+            f"{ref.rss_per_subscription_b / 1024:.1f} KiB",
+            _ratio(ours.rss_per_subscription_b, ref.rss_per_subscription_b),
+            "≤50 KB",
+            ours.rss_per_subscription_b <= 50_000,
+        )
+    )
+
+
+# --- (e) -----------------------------------------------------------------------------------
+
+
+def check_ins(ctx: Context, name: str, database_url: str, seeded: Seeded) -> LoadResult:
+    server = ctx.server(servers.api(name, database_url, ctx.workdir))
+    try:
+        return load(ctx, server, check_in_requests(seeded), ctx.config.check_in_connections)
+    finally:
+        server.stop()
+
+
+def _postgres_answers(url: str) -> bool:
+    parts = urlsplit(url)
+    with (
+        contextlib.suppress(OSError),
+        socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 5432), timeout=2),
+    ):
+        return True
+    return False
+
+
+async def _admin_sql(url: str, *statements: str) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1), timeout=5)
+    try:
+        for statement in statements:
+            await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+def section_check_ins(ctx: Context) -> None:
+    report = ctx.report
+    sqlite = check_ins(ctx, "api-check-ins", ctx.sqlite_url, ctx.seeded)
+    ctx.log(f"(e) SQLite: {_load_summary(sqlite)}")
+    report.details["e_sqlite"] = dataclasses.asdict(sqlite)
+    at = f"{ctx.config.check_in_connections} connections"
+    report.add(
+        Row(
+            "e.sqlite",
+            f"(e) check-ins accepted per second, SQLite, one worker ({at}; errors)",
+            f"{sqlite.rps:.0f}/s ({sqlite.errors})",
+            target="0 errors",
+            ok=sqlite.errors == 0 and sqlite.requests > 0,
+        )
+    )
+    url = ctx.config.postgres_url
+    if not url or not _postgres_answers(url):
+        why = "not configured" if not url else f"nothing answers at {urlsplit(url).netloc}"
+        report.notes.append(f"(e) PostgreSQL skipped: {why} (`.ci/services start` starts one).")
+        ctx.log(f"(e) PostgreSQL skipped: {why}")
+        return
+    name = "mentorship_bench"
+    parts = urlsplit(url)
+    bench_url = urlunsplit(parts._replace(path=f"/{name}"))
+    try:
+        asyncio.run(_admin_sql(url, f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name}"))
+    except Exception as error:  # noqa: BLE001 - reported, the rest of the run stands
+        report.notes.append(f"(e) PostgreSQL skipped: {error!r}")
+        ctx.log(f"(e) PostgreSQL skipped: {error!r}")
+        return
+    try:
+        seeded_path = ctx.workdir / "seeded-postgres.json"
+        subprocess.run(
+            [sys.executable, "-m", "bench.seed", bench_url, str(seeded_path)]
+            + ["--dashboard-pairs", "0", "--live-pairs", str(ctx.config.live_pairs)],
+            cwd=ROOT,
+            check=True,
+        )
+        seeded = Seeded.load(seeded_path)
+        postgres = check_ins(ctx, "api-check-ins-postgres", bench_url, seeded)
+    finally:
+        with contextlib.suppress(Exception):
+            asyncio.run(_admin_sql(url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    ctx.log(f"(e) PostgreSQL: {_load_summary(postgres)}")
+    report.details["e_postgres"] = dataclasses.asdict(postgres)
+    report.add(
+        Row(
+            "e.postgres",
+            f"(e) check-ins accepted per second, PostgreSQL, one worker ({at}; errors)",
+            f"{postgres.rps:.0f}/s ({postgres.errors})",
+            target="0 errors",
+            ok=postgres.errors == 0 and postgres.requests > 0,
+        )
+    )
+
+
+# --- (f) and later -------------------------------------------------------------------------
+
+
+def extra_sections(ctx: Context) -> None:
+    """Rows from other modules: a module in EXTRA_SECTIONS with `run(ctx) -> list[Row]`
+    adds its rows (e.g. bench/matching.py for issue 6: suggestions for 500 mentors x 500
+    mentees); a missing module is skipped. `ctx` gives the config, a work directory, the
+    SQLite URL, the load tool (`loadgen.run`), `ctx.server(servers.api(...))` to start a
+    server that is stopped at the end, `ctx.log`, and `ctx.tiny` for the test suite's run."""
+    import importlib
+
+    for module_name in EXTRA_SECTIONS:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as error:
+            if error.name != module_name:
+                raise
+            continue
+        run = getattr(module, "run", None)
+        if run is None:
+            ctx.log(f"{module_name} has no run(ctx): its rows are skipped")
+            continue
+        for row in run(ctx):
+            ctx.report.add(row)
+
+
+SECTIONS: dict[str, Callable[[Context], None]] = {
+    "queries": section_queries,
+    "fanout": section_fanout,
+    "check-ins": section_check_ins,
+    "extra": extra_sections,
+}
+
+
+# --- the command ---------------------------------------------------------------------------
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--tiny", action="store_true", help="the test suite's few-second run")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="Markdown results file")
+    parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    parser.add_argument(
+        "--only",
+        default=",".join(SECTIONS),
+        help=f"comma-separated sections to run, of {', '.join(SECTIONS)}",
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    add_arguments(parser)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    config = from_arguments(args, tiny() if args.tiny else Config())
+    started = time.monotonic()
+
+    def log(message: str) -> None:
+        print(f"[{time.monotonic() - started:6.1f}s] {message}", flush=True)
+
+    workdir = Path(tempfile.mkdtemp(prefix="mentorship-bench-"))
+    limit = raise_open_files_limit()
+    tool = loadgen.choose(config.loadgen)
+    log(f"work directory {workdir}; open files limit {limit}; HTTP load by {tool}")
+    sqlite_url = f"sqlite://{workdir / 'bench.db'}"
+    seeded = asyncio.run(seed(sqlite_url, config))
+    log(
+        f"seeded {config.dashboard_pairs} + {config.live_pairs} pairs, "
+        f"{1 + 2 * max(config.dashboard_pairs, config.live_pairs)} people with tokens"
+    )
+    ctx = Context(config, workdir, sqlite_url, seeded, tool, Report(), log, args.tiny)
+    if tool == "python":
+        ctx.report.notes.append(
+            "HTTP load came from the Python generator, not wrk (the load generator "
+            "check row shows whether it limited the figures)."
+        )
+    failed = []
+    try:
+        for name in args.only.split(","):
+            try:
+                SECTIONS[name.strip()](ctx)
+            except Exception as error:  # noqa: BLE001 - the other sections still report
+                failed.append(name)
+                traceback.print_exc()
+                ctx.report.add(
+                    Row(f"failed.{name}", f"section {name} failed", repr(error)[:200], ok=False)
+                )
+    finally:
+        for server in ctx.started:
+            server.stop()
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+    command = "python -m bench" + (" --tiny" if args.tiny else "")
+    ctx.report.write(args.out, config, command)
+    if args.json:
+        ctx.report.write_json(args.json)
+    print()
+    print(ctx.report.text_table())
+    for note in ctx.report.notes:
+        print(f"note: {note}")
+    print(f"\nwritten to {args.out} in {time.monotonic() - started:.0f} s")
+    return 1 if failed else 0

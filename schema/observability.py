@@ -1,0 +1,131 @@
+"""Every GraphQL operation, observed once: a log line and the Prometheus metrics.
+
+`OperationObserver` is the outermost schema extension, so it sees the result after the
+error codes were given. It records the operation's name and type when execution starts
+(only operations that passed validation reach that point, which is what bounds the
+metric labels), and, when the operation ends (for a subscription: when it stops),
+- logs operation_name, operation_type, operation_ms, outcome and error_codes: over
+  HTTP on the request's access line (api/logs.py), over a websocket in a line of its
+  own on `api.operations` (the request id comes with every record);
+- counts it in `graphql_operations_total` and, for queries and mutations, observes
+  `graphql_operation_duration_seconds`; a subscription is counted in
+  `graphql_subscriptions_active` while it runs.
+
+Outcome: `ok`; `user_error` when a mutation payload carries userErrors; otherwise the
+`extensions.code` of the first top-level error (`BAD_USER_INPUT`, `UNAUTHENTICATED`...).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.types.graphql import OperationType
+
+from api import logs, metrics
+from api.settings import Settings
+
+log = logging.getLogger("api.operations")
+
+INVALID = "invalid"
+
+
+def _error_code(error: BaseException) -> str:
+    if isinstance(error, GraphQLError):
+        return str((error.extensions or {}).get("code") or "BAD_USER_INPUT")
+    if isinstance(error, InvalidOperationTypeError):
+        return (
+            "METHOD_NOT_ALLOWED"
+            if error.operation_type is OperationType.MUTATION
+            else "BAD_REQUEST"
+        )
+    return "INTERNAL_SERVER_ERROR"
+
+
+def _has_user_errors(data: Any) -> bool:
+    if not isinstance(data, dict):
+        return False
+    return any(isinstance(payload, dict) and payload.get("userErrors") for payload in data.values())
+
+
+class OperationObserver(SchemaExtension):
+    def __init__(self, *, names: metrics.OperationNames) -> None:
+        self.names = names
+        self.operation_type: str | None = None
+        self.label = INVALID
+        self.subscribed = False
+
+    def on_execute(self) -> Iterator[None]:
+        # Reached only after parsing and validation passed: the name is the schema's.
+        context = self.execution_context
+        operation_type = context.operation_type
+        self.operation_type = operation_type.value
+        self.label = self.names.label(context.operation_name)
+        if operation_type is OperationType.SUBSCRIPTION:
+            metrics.SUBSCRIPTIONS.inc()
+            self.subscribed = True
+        yield
+
+    def on_operation(self) -> Iterator[None]:
+        started = time.perf_counter()
+        raised: BaseException | None = None
+        try:
+            yield
+        except (asyncio.CancelledError, GeneratorExit):
+            raise  # a subscription stopped by its client: not an error
+        except BaseException as error:
+            raised = error
+            raise
+        finally:
+            if self.subscribed:
+                metrics.SUBSCRIPTIONS.dec()
+            self._record(time.perf_counter() - started, raised)
+
+    def _record(self, seconds: float, raised: BaseException | None) -> None:
+        if raised is not None:
+            codes = [_error_code(raised)]
+            data = None
+        else:
+            result = self.execution_context.result
+            errors = list(getattr(result, "errors", None) or [])
+            if not errors:
+                errors = list(self.execution_context.pre_execution_errors or [])
+            codes = [_error_code(error) for error in errors]
+            data = getattr(result, "data", None)
+        if codes:
+            outcome = codes[0]
+        elif _has_user_errors(data):
+            outcome = "user_error"
+        else:
+            outcome = "ok"
+        operation_type = self.operation_type or "unknown"
+        metrics.OPERATIONS.labels(self.label, operation_type, outcome).inc()
+        if operation_type in ("query", "mutation"):
+            metrics.OPERATION_SECONDS.labels(operation_type).observe(seconds)
+        name = self.execution_context.operation_name
+        fields = {
+            "operation_name": name[:200] if name else None,
+            "operation_type": operation_type,
+            "operation_ms": round(seconds * 1000, 2),
+            "outcome": outcome,
+            "error_codes": sorted(set(codes)),
+        }
+        if not logs.attach_to_access_line(fields):
+            log.info(
+                "graphql %s %s: %s", operation_type, name or "anonymous", outcome, extra=fields
+            )
+
+
+def observer_extension(settings: Settings) -> Callable[[], SchemaExtension]:
+    names = metrics.operation_names(settings.metrics_max_operation_names)
+
+    def factory() -> SchemaExtension:
+        return OperationObserver(names=names)
+
+    return factory

@@ -1,0 +1,153 @@
+"""The docs stay true: every GraphQL block in docs/ validates against the schema, the
+admin guide runs end to end with its own variables, and the operations guide's settings
+table lists exactly the settings in api/settings.py, with their defaults."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from pathlib import Path
+
+import pytest
+from graphql import OperationDefinitionNode, parse, validate
+
+from api.settings import Settings
+from schema import schema
+from tests.helpers import Api
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+BLOCK = re.compile(r"```(\w+)\n(.*?)```", re.DOTALL)
+
+
+def blocks(path: Path) -> list[tuple[str, str]]:
+    """(language, text) of every fenced block, in order."""
+    return [(m.group(1), m.group(2)) for m in BLOCK.finditer(path.read_text(encoding="utf-8"))]
+
+
+def graphql_blocks() -> list[tuple[str, str]]:
+    return [
+        (f"{path.name}#{index}", text)
+        for path in sorted(DOCS.glob("*.md"))
+        for index, (language, text) in enumerate(blocks(path))
+        if language == "graphql"
+    ]
+
+
+@pytest.mark.parametrize(("where", "text"), graphql_blocks(), ids=[w for w, _ in graphql_blocks()])
+def test_every_graphql_block_validates_against_the_schema(where: str, text: str) -> None:
+    errors = validate(schema._schema, parse(text))
+    assert not errors, f"{where}: {[e.message for e in errors]}"
+
+
+def test_there_are_graphql_blocks_to_check() -> None:
+    assert len(graphql_blocks()) >= 20
+
+
+# --- the admin guide, run ---------------------------------------------------------------
+
+
+def guide_operations() -> dict[str, tuple[str, dict]]:
+    """Name -> (document, variables) for the admin guide's operations: each graphql
+    block with the json block that follows it (its variables), if any."""
+    found: dict[str, tuple[str, dict]] = {}
+    pending: tuple[str, str] | None = None
+    for language, text in blocks(DOCS / "admin-guide.md"):
+        if language == "graphql":
+            [operation] = [
+                d for d in parse(text).definitions if isinstance(d, OperationDefinitionNode)
+            ]
+            assert operation.name is not None, "name every operation in the guide"
+            pending = (operation.name.value, text)
+            found[pending[0]] = (text, {})
+        elif language == "json" and pending is not None:
+            payload = json.loads(text)
+            if "Authorization" not in payload:
+                found[pending[0]] = (pending[1], payload)
+            pending = None
+    return found
+
+
+def fill(variables: dict, ids: dict[str, str]) -> dict:
+    text = json.dumps(variables)
+    for placeholder, value in ids.items():
+        text = text.replace(f"<{placeholder}>", value)
+    assert "<" not in text, f"unfilled placeholder in {text}"
+    return json.loads(text)
+
+
+def test_the_admin_guide_runs_a_program_from_start_to_end(api: Api) -> None:
+    ops = guide_operations()
+    admin = api.person("Ada")
+    ids: dict[str, str] = {}
+
+    def run(name: str) -> dict:
+        document, variables = ops[name]
+        data = api.data(document, fill(variables, ids), admin.token)
+        for payload in data.values():
+            if isinstance(payload, dict) and "userErrors" in payload:
+                assert payload["userErrors"] == [], f"{name}: {payload['userErrors']}"
+        return data
+
+    assert run("MyAdminGroups")["viewer"]["groups"]["totalCount"] == 0
+    ids["group id"] = run("CreateGroup")["createGroup"]["group"]["id"]
+    assert run("Inspect")["node"]["__typename"] == "Group"
+    program = run("CreateProgram")["createProgram"]["program"]
+    assert program["status"] == "DRAFT"
+    ids["program id"] = program["id"]
+    updated = run("UpdateProgram")["updateProgram"]["program"]
+    assert [step["title"] for step in updated["steps"]] == [
+        "Meet",
+        "Set two goals",
+        "Do it",
+        "Look back",
+    ]
+    assert run("OpenProgram")["openProgram"]["program"]["status"] == "OPEN"
+
+    mentor, mentee = api.person("Maya"), api.person("Milo")
+    for member in (mentor, mentee):
+        api.join(member, ids["group id"])
+    ids["mentor sign-up id"] = api.sign_up(mentor, ids["program id"], "MENTOR")
+    ids["mentee sign-up id"] = api.sign_up(mentee, ids["program id"], "MENTEE")
+    ids["member user id"] = mentor.id
+
+    assert run("GroupMembers")["group"]["members"]["totalCount"] == 3
+    assert run("SetMemberRole")["setMemberRole"]["membership"]["role"] == "MODERATOR"
+    pending = run("PendingSignUps")["program"]["signUps"]
+    assert pending["totalCount"] == 2
+    pair = run("CreatePair")["createPair"]["pair"]
+    assert len(pair["milestones"]) == 4
+    ids["pair id"] = pair["id"]
+    assert run("ProgramPairs")["program"]["pairs"]["totalCount"] == 1
+    assert run("PairDetail")["pair"]["status"] == "ACTIVE"
+    assert run("CloseProgram")["closeProgram"]["program"]["status"] == "CLOSED"
+    ended = run("EndPair")["endPair"]
+    assert ended["pair"]["status"] == "ENDED"
+    assert ended["menteeSignUp"]["status"] == "PENDING"
+    assert run("MyAdminGroups")["viewer"]["groups"]["totalCount"] == 1
+
+
+# --- the settings table -----------------------------------------------------------------
+
+# | `NAME` | `default` | meaning |, or *(none)* for an empty default.
+SETTINGS_ROW = re.compile(r"^\| `([A-Z0-9_]+)` \| (?:`([^`]*)`|\*\(none\)\*) \|", re.MULTILINE)
+
+
+def documented_default(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple):
+        return ",".join(value)
+    return str(value)
+
+
+def test_the_operations_guide_lists_every_setting_with_its_default() -> None:
+    text = (DOCS / "operations.md").read_text(encoding="utf-8")
+    section = text.split("## Settings", 1)[1].split("\n## ", 1)[0]
+    documented = dict(SETTINGS_ROW.findall(section))
+    fields = {field.name.upper(): field for field in dataclasses.fields(Settings)}
+    assert sorted(documented) == sorted(fields), "docs/operations.md, Settings"
+    defaults = Settings()
+    for name, field in fields.items():
+        actual = getattr(defaults, field.name)  # LOG_LEVEL: resolved, "info"
+        assert documented[name] == documented_default(actual), name

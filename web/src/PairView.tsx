@@ -1,0 +1,93 @@
+import { useMemo } from "react";
+import { useQuery, useSubscription } from "urql";
+
+import { CheckInThread } from "./CheckInThread";
+import type { LiveStatus } from "./client";
+import { errorText, formatDate } from "./format";
+import { PairEventsSubscription, PairQuery } from "./graphql";
+import { MilestoneTimeline } from "./MilestoneTimeline";
+import { applyEvent, mergePair, noUpdates, type LiveUpdates } from "./pairState";
+
+interface Props {
+  id: string;
+  live: LiveStatus;
+  onBack: () => void;
+}
+
+export function PairView({ id, live, onBack }: Props) {
+  const [{ data, fetching, error }] = useQuery({ query: PairQuery, variables: { id } });
+  // Subscribed from the start, with no cursor: the history replays, then live events.
+  const [events] = useSubscription(
+    { query: PairEventsSubscription, variables: { pairId: id } },
+    (previous: LiveUpdates | undefined, event) => applyEvent(previous, event.pairEvents),
+  );
+  const updates = events.data ?? noUpdates;
+  const view = useMemo(
+    () => (data?.pair ? mergePair(data.pair, updates) : null),
+    [data?.pair, updates],
+  );
+
+  const back = (
+    <button type="button" className="link" onClick={onBack}>
+      ← My pairs
+    </button>
+  );
+  if (error || !view) {
+    return (
+      <>
+        {back}
+        {error ? (
+          <p className="error">{errorText(error)}</p>
+        ) : (
+          <p>{fetching ? "Loading…" : "This pair doesn't exist, or isn't yours."}</p>
+        )}
+      </>
+    );
+  }
+
+  const { pair, milestones, checkIns, completedCount } = view;
+  const active = pair.status === "ACTIVE";
+  const role = pair.mentor.id === data?.viewer?.id ? "mentor" : "mentee";
+  return (
+    <article className="pair" data-testid="pair-view" data-pair-id={pair.id}>
+      {back}
+      <h1>
+        {pair.mentor.name} &amp; {pair.mentee.name}
+      </h1>
+      <p className="muted">
+        Signed in as {data?.viewer?.name}, the {role}.
+      </p>
+      <p className="muted">
+        {pair.program.title} ·{" "}
+        <span className={`status status-${pair.status.toLowerCase()}`}>{pair.status}</span> ·{" "}
+        <span className={`live live-${live}`} data-testid="live-status" title="Live updates">
+          {live === "live" ? "● live" : live === "connecting" ? "○ connecting…" : "○ offline"}
+        </span>
+      </p>
+      {events.error && (
+        <p className="error" role="alert">
+          Live updates stopped: {errorText(events.error)}
+        </p>
+      )}
+      <div className="columns">
+        <section aria-labelledby="timeline-title">
+          <h2 id="timeline-title">Milestones</h2>
+          <div className="progress" data-testid="progress" data-completed={completedCount}>
+            <progress value={completedCount} max={milestones.length} />
+            <span>
+              {completedCount} of {milestones.length} done
+            </span>
+          </div>
+          <MilestoneTimeline milestones={milestones} active={active} />
+        </section>
+        <section aria-labelledby="check-ins-title">
+          <h2 id="check-ins-title">Weekly check-ins</h2>
+          {pair.nextCheckInDue && (
+            <p className="muted">Next check-in due {formatDate(pair.nextCheckInDue)}</p>
+          )}
+          <CheckInThread pairId={pair.id} checkIns={checkIns} active={active} />
+        </section>
+      </div>
+    </article>
+  );
+}
