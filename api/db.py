@@ -16,7 +16,7 @@ MODEL_MODULES = ["models"]
 
 def tortoise_config(database_url: str) -> dict[str, Any]:
     return {
-        "connections": {"default": database_url},
+        "connections": {"default": _with_sqlite_defaults(database_url)},
         "apps": {
             "models": {
                 "models": MODEL_MODULES,
@@ -27,6 +27,16 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
         "use_tz": True,
         "timezone": "UTC",
     }
+
+
+def _with_sqlite_defaults(url: str) -> str:
+    """SQLite in WAL mode (Tortoise's default) with `synchronous=NORMAL`, SQLite's own
+    advice for WAL: a commit no longer waits for an fsync, so writes are several times
+    faster; a crash of the process loses nothing, a power cut may lose the last commits.
+    A `synchronous=` in DATABASE_URL wins."""
+    if not url.startswith("sqlite") or "synchronous=" in url or ":memory:" in url:
+        return url
+    return f"{url}{'&' if '?' in url else '?'}synchronous=NORMAL"
 
 
 async def migrate(database_url: str) -> None:
