@@ -50,6 +50,9 @@ def _serve(settings: Settings) -> None:
         timeout_graceful_shutdown=settings.shutdown_grace_s,  # type: ignore[arg-type]
         ws="websockets-sansio",
         ws_max_size=settings.ws_max_message_bytes,
+        # graphql-transport-ws pings every connection already (api/graphql.py); uvicorn's
+        # own protocol-level ping on top would double that traffic for nothing.
+        ws_ping_interval=None,
         loop=settings.server_loop,
         http=settings.server_http,
     )

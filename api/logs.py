@@ -16,17 +16,21 @@ id of the request it belongs to.
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
+import logging.handlers
+import os
+import queue
 import re
 import sys
 import time
 import traceback
-import uuid
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import metrics
@@ -72,7 +76,7 @@ def request_id_from(headers: list[tuple[bytes, bytes]]) -> str:
             if _SANE_REQUEST_ID.fullmatch(candidate):
                 return candidate
             break
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()
 
 
 # --- records and formatters ---------------------------------------------------------------
@@ -125,7 +129,10 @@ class JsonFormatter(logging.Formatter):
             entry["exception"] = record.exc_text
         if record.stack_info:
             entry["stack"] = record.stack_info
-        return json.dumps(entry, default=str, ensure_ascii=False)
+        try:
+            return orjson.dumps(entry, default=str).decode()
+        except TypeError:  # orjson.JSONEncodeError: an integer beyond 64 bits, say
+            return json.dumps(entry, default=str, ensure_ascii=False)
 
 
 class TextFormatter(logging.Formatter):
@@ -145,6 +152,33 @@ class TextFormatter(logging.Formatter):
             return super().format(record)
         finally:
             del record.rid, record.kv
+
+
+class BackgroundStreamHandler(logging.handlers.QueueHandler):
+    """Lines to a stream, formatted and written by a thread of their own: the event loop
+    only enqueues the record, and never waits on a write to a slow pipe or disk."""
+
+    def __init__(self, stream: Any = None) -> None:
+        super().__init__(queue.SimpleQueue())
+        self.sink = logging.StreamHandler(stream or sys.stderr)
+        self.listener = logging.handlers.QueueListener(self.queue, self.sink)
+        self.listener.start()
+        atexit.register(self._stop)  # drains what is queued
+
+    def setFormatter(self, fmt: logging.Formatter | None) -> None:  # noqa: N802 (logging's name)
+        super().setFormatter(fmt)
+        self.sink.setFormatter(fmt)
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        return record  # formatted by the sink, in the listener's thread
+
+    def _stop(self) -> None:
+        if self.listener._thread is not None:  # stop() once: a second one would fail
+            self.listener.stop()
+
+    def close(self) -> None:
+        self._stop()
+        super().close()
 
 
 def resolved_format(settings: Settings) -> str:
@@ -167,7 +201,7 @@ def logging_config(settings: Settings) -> dict[str, Any]:
         "formatters": {"default": {"()": formatter}},
         "handlers": {
             "default": {
-                "class": "logging.StreamHandler",
+                "class": "api.logs.BackgroundStreamHandler",
                 "formatter": "default",
                 "stream": "ext://sys.stderr",
             }

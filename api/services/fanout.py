@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from api.dataloaders import Loaders
 from models import CheckIn, Milestone, Pair, PairEvent, User
 
-_KEEP = 4096  # recent events per loop; an event's subscribers all ask within moments
+_KEEP = 256  # recent events per loop: an event's subscribers all ask within moments
 
 
 @dataclass(frozen=True)
