@@ -124,6 +124,20 @@ def test_the_admin_guide_runs_a_program_from_start_to_end(api: Api) -> None:
     ended = run("EndPair")["endPair"]
     assert ended["pair"]["status"] == "ENDED"
     assert ended["menteeSignUp"]["status"] == "PENDING"
+
+    # Matching: the mentee is waiting again and the mentor has a free slot.
+    suggested = run("SuggestMentors")["program"]["suggestedMatches"]
+    assert [s["mentor"]["id"] for s in suggested] == [ids["mentor sign-up id"]]
+    assert (
+        abs(sum(r["contribution"] for r in suggested[0]["reasons"]) - suggested[0]["score"]) < 1e-6
+    )
+    weights = run("TuneWeights")["setMatchingWeights"]["matchingWeights"]
+    assert {w["criterion"]: w["weight"] for w in weights}["topics"] == 60
+    proposed = run("ProposeAssignment")["program"]["proposedAssignment"]
+    assert [p["mentee"]["id"] for p in proposed["pairs"]] == [ids["mentee sign-up id"]]
+    assert len(run("ApplyAssignment")["createPairs"]["pairs"]) == 1
+    health = run("ProgramHealth")["program"]
+    assert (health["stats"]["activePairs"], health["stats"]["endedPairs"]) == (1, 1)
     assert run("MyAdminGroups")["viewer"]["groups"]["totalCount"] == 1
 
 
