@@ -37,42 +37,77 @@ class EventRows:
             loaders.users.prime(pk, user)
 
 
+# An event's rows: as the publisher gave them, or their load (shared by subscribers).
+_Entry = EventRows | asyncio.Future[EventRows]
 # Keyed by loop, so a cached load never crosses event loops (each test app has its own).
-_loads: weakref.WeakKeyDictionary[
-    asyncio.AbstractEventLoop, OrderedDict[int, asyncio.Future[EventRows]]
-] = weakref.WeakKeyDictionary()
+_loads: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, OrderedDict[int, _Entry]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def remember(
+    event: PairEvent,
+    *,
+    pair: Pair,
+    milestone: Milestone | None = None,
+    check_in: CheckIn | None = None,
+    users: tuple[User, ...] = (),
+) -> None:
+    """The process that made the change already holds its rows: keep them for this
+    process's subscribers (call after commit, before publishing). The people not given
+    are loaded by the first subscriber that asks, once; with none, nothing is loaded."""
+    _loads.setdefault(asyncio.get_running_loop(), OrderedDict())
+    people = {user.pk: user for user in users}
+    _keep(event.pk, EventRows(pair=pair, milestone=milestone, check_in=check_in, users=people))
 
 
 async def rows_of(event: PairEvent) -> EventRows:
     """The rows of `event`, loaded by the first caller in this process, shared with the rest."""
     loads = _loads.setdefault(asyncio.get_running_loop(), OrderedDict())
-    pending = loads.get(event.pk)
-    if pending is None:
-        pending = asyncio.ensure_future(_load(event))
-        loads[event.pk] = pending
+    entry = loads.get(event.pk)
+    if entry is None:
+        entry = _keep(event.pk, asyncio.ensure_future(_load(event)))
+    elif isinstance(entry, EventRows):  # remembered by the publisher: complete it once
+        entry = _keep(event.pk, asyncio.ensure_future(_with_people(entry)))
+    # One subscriber going away must not cancel the load the others wait on.
+    return await asyncio.shield(entry)
+
+
+def _keep(event_pk: int, entry: _Entry) -> _Entry:
+    loads = _loads[asyncio.get_running_loop()]
+    loads[event_pk] = entry
+    loads.move_to_end(event_pk)
+    if isinstance(entry, asyncio.Future):
         # A failed load is not kept: the next subscriber tries again.
-        pending.add_done_callback(
-            lambda done, key=event.pk: (
-                loads.pop(key, None) if done.cancelled() or done.exception() else None
+        entry.add_done_callback(
+            lambda done: (
+                loads.pop(event_pk, None)
+                if (done.cancelled() or done.exception()) and loads.get(event_pk) is done
+                else None
             )
         )
-        while len(loads) > _KEEP:
-            loads.popitem(last=False)
-    # One subscriber going away must not cancel the load the others wait on.
-    return await asyncio.shield(pending)
+    while len(loads) > _KEEP:
+        loads.popitem(last=False)
+    return entry
 
 
 async def _load(event: PairEvent) -> EventRows:
     pair = await Pair.get(pk=event.pair_id)
     milestone = check_in = None
-    people = {pair.mentor_id, pair.mentee_id}
     if event.milestone_id is not None:
         milestone = await Milestone.get_or_none(pk=event.milestone_id)
-        if milestone is not None and milestone.completed_by_id is not None:
-            people.add(milestone.completed_by_id)
     if event.check_in_id is not None:
         check_in = await CheckIn.get_or_none(pk=event.check_in_id)
-        if check_in is not None:
-            people.add(check_in.author_id)
-    users = {user.pk: user for user in await User.filter(pk__in=people)}
-    return EventRows(pair=pair, milestone=milestone, check_in=check_in, users=users)
+    return await _with_people(EventRows(pair=pair, milestone=milestone, check_in=check_in))
+
+
+async def _with_people(rows: EventRows) -> EventRows:
+    """The pair's two members and whoever did it, in `rows.users`."""
+    people = {rows.pair.mentor_id, rows.pair.mentee_id}
+    if rows.milestone is not None and rows.milestone.completed_by_id is not None:
+        people.add(rows.milestone.completed_by_id)
+    if rows.check_in is not None:
+        people.add(rows.check_in.author_id)
+    if missing := people - rows.users.keys():
+        rows.users.update({user.pk: user for user in await User.filter(pk__in=missing)})
+    return rows

@@ -16,7 +16,7 @@ from tortoise.transactions import in_transaction
 
 from api.clock import now
 from api.errors import BadUserInput, DomainError, Problem, require
-from api.services import access, events, flood, notifications
+from api.services import access, events, fanout, flood, notifications
 from api.validation import CHECK_IN_MAX, LIST_MAX, REASON_MAX, FormatChecker
 from models import CheckIn, Milestone, Notification, Pair, PairEvent, ProgramStep, SignUp, User
 from models.enums import MentorshipRole, NotificationKind, PairEventKind, PairStatus, SignUpStatus
@@ -251,6 +251,7 @@ async def post_check_in(viewer: User, pair_pk: int, body: str) -> tuple[CheckIn,
         pair.last_check_in_at = check_in.created_at
         event = await events.record(pair, PairEventKind.CHECK_IN_POSTED, check_in_id=check_in.pk)
         await pair.save(update_fields=["check_in_count", "last_check_in_at", "event_count"])
+    fanout.remember(event, pair=pair, check_in=check_in, users=(viewer,))
     await events.publish([event])
     return check_in, pair
 
