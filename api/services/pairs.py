@@ -236,13 +236,16 @@ async def complete_milestone(viewer: User, milestone_pk: int) -> tuple[Milestone
 
 
 async def post_check_in(viewer: User, pair_pk: int, body: str) -> tuple[CheckIn, Pair]:
-    pair = await access.visible_pair(viewer, pair_pk)
-    access.require_pair_member(viewer, pair)
-    check = FormatChecker()
-    body = check.text(body, ["body"], CHECK_IN_MAX)
-    check.done()
     async with in_transaction():
-        pair = await _lock_pair(pair.pk)
+        # One read of the pair, locked: the checks then come in the usual order.
+        pair = await Pair.filter(pk=pair_pk).select_for_update().first()
+        if pair is None or not access.is_pair_member(viewer.pk, pair):
+            # NOT_FOUND, or FORBIDDEN for a group admin, who sees the pair.
+            access.require_pair_member(viewer, await access.visible_pair(viewer, pair_pk))
+        assert pair is not None  # the line above raised otherwise
+        check = FormatChecker()
+        body = check.text(body, ["body"], CHECK_IN_MAX)
+        check.done()
         require(pair.status == PairStatus.ACTIVE, "PAIR_NOT_ACTIVE", _NOT_ACTIVE, ["pairId"])
         # Counted under the pair's lock, so racing posts can't slip past the limit.
         await flood.require_check_in_allowed(viewer.pk, pair.pk)
