@@ -21,7 +21,7 @@ from starlette.responses import RedirectResponse
 from starlette.routing import Route, WebSocketRoute
 from tortoise import Tortoise
 
-from api import auth, health, logs, metrics, shutdown, static
+from api import auth, health, logs, metrics, runtime, shutdown, static
 from api import pubsub as pubsub_module
 from api.db import tortoise_config
 from api.graphql import PREFLIGHT_HEADERS, MentorshipGraphQL
@@ -41,6 +41,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        runtime.tune_gc()
         await Tortoise.init(
             config=tortoise_config(settings.database_url), _enable_global_fallback=True
         )
