@@ -66,14 +66,23 @@ def _program_with_pairs(api: Api, mentees: int) -> tuple[Person, Person, str]:
 
 
 def _statements(api: Api, query: str, variables: dict | None, token: str, items: int) -> int:
-    """Statements for one request, which must have listed `items` fully loaded pairs."""
-    with counting_statements() as counter:
-        data = api.data(query, variables, token)
-    root = data["viewer"] if "viewer" in data else data["program"]
-    edges = root["pairs"]["edges"]
-    assert len(edges) == items
-    assert all(e["node"]["milestones"][0]["completedBy"]["name"] for e in edges)
-    return counter.count
+    """Statements for one request, which must have listed `items` fully loaded pairs.
+
+    The fewest of a few runs: where two lists load people (sign-ups and pairs), whether
+    their DataLoader batches meet in one statement or two depends on which list's query
+    comes back first, which on PostgreSQL (several connections) varies from run to run,
+    at any size. Growth with the number of items would show in every run."""
+    counts = []
+    for _ in range(5):
+        with counting_statements() as counter:
+            data = api.data(query, variables, token)
+        root = data["viewer"] if "viewer" in data else data["program"]
+        edges = root["pairs"]["edges"]
+        assert len(edges) == items
+        assert all(e["node"]["milestones"][0]["completedBy"]["name"] for e in edges)
+        counts.append(counter.count)
+    assert max(counts) <= min(counts) + 1, counts  # at most one batch split, never more
+    return min(counts)
 
 
 def test_viewer_pairs_query_count_does_not_grow_with_pairs(api: Api) -> None:
