@@ -28,7 +28,7 @@ from models.enums import GroupRole, MentorshipRole, PairStatus, SignUpStatus
 _serial = itertools.count(1)
 
 
-async def _mentees(program: Program, count: int, *, paired: bool) -> list[SignUp]:
+async def _mentees(program: Program, count: int) -> list[SignUp]:
     """`count` new adult members of the program's group, signed up as mentees with an
     answer to every mentee question."""
     questions = [
@@ -58,10 +58,10 @@ async def _mentees(program: Program, count: int, *, paired: bool) -> list[SignUp
             program_id=program.pk,
             user_id=u.pk,
             role=MentorshipRole.MENTEE,
-            status=SignUpStatus.MATCHED if paired else SignUpStatus.PENDING,
+            status=SignUpStatus.MATCHED,
             capacity=1,
-            slots_used=1 if paired else 0,
-            active_pair_count=1 if paired else 0,
+            slots_used=1,
+            active_pair_count=1,
         )
         for u in users
     )
@@ -76,18 +76,13 @@ async def _mentees(program: Program, count: int, *, paired: bool) -> list[SignUp
     return sign_ups
 
 
-async def pending_mentees(program_pk: int, count: int) -> None:
-    """`count` mentees signed up and waiting for a mentor."""
-    await _mentees(await Program.get(pk=program_pk), count, paired=False)
-
-
 async def mentees_paired_to(mentor_sign_up_pk: int, count: int) -> list[int]:
     """`count` new mentees, each paired with the mentor; the first milestone of every
     pair is completed by its mentee. Returns the pair pks."""
     mentor = await SignUp.get(pk=mentor_sign_up_pk)
     program = await Program.get(pk=mentor.program_id)
     steps = await ProgramStep.filter(program_id=program.pk).order_by("position")
-    sign_ups = await _mentees(program, count, paired=True)
+    sign_ups = await _mentees(program, count)
     await Pair.bulk_create(
         Pair(
             program_id=program.pk,
