@@ -11,6 +11,7 @@ import itertools
 from datetime import date
 
 from api.clock import now
+from api.services.pairs import milestones_from
 from models import (
     Answer,
     Group,
@@ -98,20 +99,10 @@ async def mentees_paired_to(mentor_sign_up_pk: int, count: int) -> list[int]:
     )
     pairs = await Pair.filter(mentee_sign_up_id__in=[s.pk for s in sign_ups]).order_by("id")
     done_at = now()
-    await Milestone.bulk_create(
-        Milestone(
-            pair_id=p.pk,
-            position=step.position,
-            kind=step.kind,
-            title=step.title,
-            description=step.description,
-            suggested_week=step.suggested_week,
-            completed_at=done_at if index == 0 else None,
-            completed_by_id=p.mentee_id if index == 0 else None,
-        )
-        for p in pairs
-        for index, step in enumerate(steps)
-    )
+    milestones = [m for p in pairs for m in milestones_from(p.pk, steps)]
+    for milestone, pair in zip(milestones[:: len(steps)], pairs, strict=True):
+        milestone.completed_at, milestone.completed_by_id = done_at, pair.mentee_id
+    await Milestone.bulk_create(milestones)
     taken = mentor.slots_used + count
     await SignUp.filter(pk=mentor.pk).update(
         capacity=max(mentor.capacity, taken),

@@ -97,20 +97,7 @@ async def _insert_pair(
         mentee_id=mentee.user_id,
         milestone_count=len(steps),
     )
-    # Copied, not referenced: a later change to the program never alters this pair.
-    await Milestone.bulk_create(
-        [
-            Milestone(
-                pair=pair,
-                position=step.position,
-                kind=step.kind,
-                title=step.title,
-                description=step.description,
-                suggested_week=step.suggested_week,
-            )
-            for step in steps
-        ]
-    )
+    await Milestone.bulk_create(milestones_from(pair.pk, steps))
     await _refresh_sign_up_status(mentor.pk)
     await _refresh_sign_up_status(mentee.pk)
     return pair, await notifications.notify_pair(pair, NotificationKind.PAIRED)
@@ -177,6 +164,22 @@ async def create_pairs(
     )
     rows = {s.pk: s for s in await SignUp.filter(pk__in=sign_up_pks)}
     return made, [rows[pk] for pk in sign_up_pks]
+
+
+def milestones_from(pair_pk: int, steps: Sequence[ProgramStep]) -> list[Milestone]:
+    """A new pair's timeline: the program's steps copied, not referenced, so a later change
+    to the program never alters the pair."""
+    return [
+        Milestone(
+            pair_id=pair_pk,
+            position=step.position,
+            kind=step.kind,
+            title=step.title,
+            description=step.description,
+            suggested_week=step.suggested_week,
+        )
+        for step in steps
+    ]
 
 
 async def lock_users(*user_pks: int) -> None:
