@@ -1,6 +1,12 @@
 # The two commands a user needs: `make run` and `make test`.
 PYTHON ?= python3
-VENV := .venv
+# One virtualenv per interpreter: `make test PYTHON=python3.13` builds .venv-python3.13, so
+# two Python versions never share installed packages (or hide each other's failures).
+ifeq ($(PYTHON),python3)
+VENV ?= .venv
+else
+VENV ?= .venv-$(notdir $(PYTHON))
+endif
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Where `make test-scaled` runs the suite (what `.ci/services start` provides).
@@ -50,14 +56,14 @@ run: install
 
 ## Run the test suite (SQLite file per test, in-process pub/sub).
 test: install
-	env -u TEST_DATABASE_URL -u TEST_BROADCAST_URL $(BIN)/python -m pytest
+	env -u TEST_DATABASE_URL -u TEST_BROADCAST_URL $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## Run the test suite against PostgreSQL and Redis on 127.0.0.1 (installed and started if
 ## needed: root or sudo; they stay up, `make services-stop` stops what this started).
 test-scaled: install
 	.ci/services start >/dev/null
 	TEST_DATABASE_URL='$(TEST_DATABASE_URL)' TEST_BROADCAST_URL='$(TEST_BROADCAST_URL)' \
-		$(BIN)/python -m pytest
+		$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 services-stop:
 	.ci/services stop
@@ -86,5 +92,5 @@ schema: install
 	$(BIN)/python -m api export-schema --output schema.graphql
 
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache
+	rm -rf .venv .venv-* *.egg-info .pytest_cache .ruff_cache
 	rm -rf web/node_modules web/dist web/graphiql/node_modules test-artifacts

@@ -154,26 +154,35 @@ class TextFormatter(logging.Formatter):
             del record.rid, record.kv
 
 
-class BackgroundStreamHandler(logging.handlers.QueueHandler):
+class BackgroundStreamHandler(logging.Handler):
     """Lines to a stream, formatted and written by a thread of their own: the event loop
-    only enqueues the record, and never waits on a write to a slow pipe or disk."""
+    only enqueues the record, and never waits on a write to a slow pipe or disk.
+
+    A plain `Handler` that owns its queue and listener, not a `QueueHandler` subclass:
+    `logging.config.dictConfig` builds `QueueHandler` subclasses its own way since Python
+    3.12 (it wants `handlers` and `queue` keys, and refuses this one), so this class
+    configures the same on 3.11, 3.12 and 3.13."""
 
     def __init__(self, stream: Any = None) -> None:
-        super().__init__(queue.SimpleQueue())
+        super().__init__()
+        self.queue: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
         self.sink = logging.StreamHandler(stream or sys.stderr)
         self.listener = logging.handlers.QueueListener(self.queue, self.sink)
         self.listener.start()
+        self._running = True
         atexit.register(self._stop)  # drains what is queued
 
     def setFormatter(self, fmt: logging.Formatter | None) -> None:  # noqa: N802 (logging's name)
         super().setFormatter(fmt)
         self.sink.setFormatter(fmt)
 
-    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
-        return record  # formatted by the sink, in the listener's thread
+    def emit(self, record: logging.LogRecord) -> None:
+        # Formatted by the sink, in the listener's thread.
+        self.queue.put_nowait(record)
 
     def _stop(self) -> None:
-        if self.listener._thread is not None:  # stop() once: a second one would fail
+        if self._running:  # stop() once: a second one would fail
+            self._running = False
             self.listener.stop()
 
     def close(self) -> None:

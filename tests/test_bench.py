@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 
+# The tiny bench: once per CI run (.ci/run deselects it on the other Pythons).
+pytestmark = pytest.mark.one_python
+
 ROOT = Path(__file__).resolve().parent.parent
 LATEST = ROOT / "bench" / "results" / "latest.md"
 ROWS = {

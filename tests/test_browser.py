@@ -210,6 +210,7 @@ def _run_script(name: str, base_url: str) -> dict[str, Any]:
 
 
 @pytest.mark.timeout(SCRIPT_TIMEOUT + 120)  # with the server start and the seed
+@pytest.mark.one_python  # Chromium: once per CI run (.ci/run, on the default Python)
 def test_mentee_sees_the_mentors_milestone_and_check_in_live(demo_server: str) -> None:
     report = _run_script("live-pair", demo_server)
     print(f"live update latency (ms): {report['latencyMs']}")
@@ -228,6 +229,7 @@ def test_mentee_sees_the_mentors_milestone_and_check_in_live(demo_server: str) -
 
 
 @pytest.mark.timeout(SCRIPT_TIMEOUT + 120)  # with the server start and the seed
+@pytest.mark.one_python
 def test_graphiql_runs_a_query_with_a_token_offline(demo_server: str) -> None:
     if problem := static.graphiql_files().problem:
         _unavailable(f"GraphiQL's files are not installed: {problem}")
