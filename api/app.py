@@ -41,7 +41,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        runtime.tune_gc()
         await Tortoise.init(
             config=tortoise_config(settings.database_url), _enable_global_fallback=True
         )
@@ -52,8 +51,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.pubsub = bus
         graphql.drain.reopen()
         undo_signal_hook = shutdown.install_signal_hook(graphql.drain, settings.shutdown_grace_s)
+        collector = (
+            runtime.CollectorPolicy().running() if settings.gc_policy else contextlib.nullcontext()
+        )
         try:
-            async with reminders_running(settings.reminder_interval_s):
+            async with collector, reminders_running(settings.reminder_interval_s):
                 yield
         finally:
             undo_signal_hook()

@@ -33,7 +33,7 @@ from typing import Any
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import metrics
+from api import metrics, runtime
 from api.settings import Settings
 
 REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
@@ -268,6 +268,8 @@ class RequestContextMiddleware:
                     status = 403  # closed before accepting: the handshake was refused
             await send(message)
 
+        if not quiet:
+            runtime.note_activity()
         in_progress = scope["type"] == "http" and not quiet
         if in_progress:
             metrics.HTTP_IN_PROGRESS.inc()

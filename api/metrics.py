@@ -8,6 +8,7 @@ What is counted, and where:
 - `pubsub_events_published_total`, `pubsub_publish_failures_total` and
   `pubsub_events_delivered_total` (events handed to a subscription in this process):
   api/pubsub.py.
+- `python_gc_pause_seconds{generation}`: every cycle-collector pass, api/runtime.py.
 - `http_requests_in_progress` and `http_responses_total{method,status}`: api/logs.py's
   middleware (probes and scrapes not included in progress).
 
@@ -73,6 +74,12 @@ PUBLISH_FAILURES = Counter(
     "pubsub_publish_failures", "Events the broadcast backend refused (logged, not raised)."
 )
 DELIVERED = Counter("pubsub_events_delivered", "Events received by a subscription in this process.")
+GC_PAUSE = Histogram(
+    "python_gc_pause_seconds",
+    "Cycle-collector passes by generation, as timed by gc.callbacks (api/runtime.py).",
+    ["generation"],
+    buckets=(0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+)
 HTTP_IN_PROGRESS = Gauge(
     "http_requests_in_progress",
     "HTTP requests being served right now (probes and scrapes excluded).",

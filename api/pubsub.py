@@ -21,7 +21,7 @@ from typing import Any
 
 from broadcaster._base import Subscriber, Unsubscribed
 
-from api import broadcast, errors, metrics
+from api import broadcast, errors, metrics, runtime
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +105,7 @@ class PubSub:
                 log.warning("undecodable event on %s skipped", event.channel)
                 continue
             metrics.DELIVERED.inc()
+            runtime.note_activity()
             yield message
 
 

@@ -44,6 +44,7 @@ class Settings:
     orjson: bool = True  # response serialisation
     server_loop: str = "uvloop"  # uvicorn's --loop: uvloop or asyncio
     server_http: str = "httptools"  # uvicorn's --http: httptools or h11
+    gc_policy: bool = True  # freeze connections' objects, reclaim when quiet (api/runtime.py)
     # Accounts.
     token_ttl_days: int = 30
     # argon2id cost; the defaults are argon2-cffi's (RFC 9106's low-memory choice).

@@ -28,7 +28,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
-from api import logs, metrics
+from api import logs, metrics, runtime
 from api.settings import Settings
 
 log = logging.getLogger("api.operations")
@@ -69,6 +69,7 @@ class OperationObserver(SchemaExtension):
         self.label = self.names.label(context.operation_name)
         if operation_type is OperationType.SUBSCRIPTION:
             metrics.SUBSCRIPTIONS.inc()
+            runtime.note_setup()  # its objects are worth freezing (api/runtime.py)
             self.subscribed = True
         yield
 
@@ -85,6 +86,7 @@ class OperationObserver(SchemaExtension):
         finally:
             if self.subscribed:
                 metrics.SUBSCRIPTIONS.dec()
+                runtime.note_teardown()
             self._record(time.perf_counter() - started, raised)
 
     def _record(self, seconds: float, raised: BaseException | None) -> None:

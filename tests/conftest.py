@@ -73,6 +73,9 @@ def settings(database_url: str) -> Settings:
         # turns them on.
         rate_limit_user_per_minute=0,
         rate_limit_ip_per_minute=0,
+        # Off: it would freeze the test runner's own heap; tests/test_runtime.py and every
+        # test that starts `serve` run it.
+        gc_policy=False,
     )
 
 
