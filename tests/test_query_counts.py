@@ -35,9 +35,11 @@ class _Counter(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
         self.count = 0
+        self.lines: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
         self.count += 1
+        self.lines.append(record.getMessage()[:200])
 
 
 @contextmanager
@@ -135,3 +137,21 @@ def test_statements_per_event_do_not_grow_with_subscribers(api: Api) -> None:
     ten = _check_in_with_subscribers(api, 10, "Week two")
     assert two > 0
     assert ten == two
+
+
+# postCheckIn: the token lookup, then its transaction's five statements (the pair read
+# locked, the flood count, two inserts, the pair's update), in one hop on SQLite.
+CHECK_IN_STATEMENTS = 6
+
+
+def test_a_check_in_costs_six_statements_and_each_event_one_more_per_process(
+    api: Api,
+) -> None:
+    story = api.story()
+    pair = api.pair(story.admin, story.mentor_sign_up, story.mentee_sign_up)
+    with counting_statements() as counter:
+        api.ok(POST_CHECK_IN, {"pairId": pair["id"], "body": "First"}, story.mentor.token)
+    assert counter.count == CHECK_IN_STATEMENTS, counter.lines
+    # With subscribers in this process: one more, the other member's user row, loaded
+    # once for all of them (the poster's rows are handed over, not queried).
+    assert _check_in_with_subscribers(api, 2, "Week one") == CHECK_IN_STATEMENTS + 1

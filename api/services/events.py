@@ -16,6 +16,7 @@ from typing import Any
 
 from api import pubsub
 from api.clock import now
+from api.services import sql
 from models import Pair, PairEvent
 from models.enums import PairEventKind
 
@@ -26,7 +27,7 @@ _RETRY_DELAYS = (0.2, 0.5, 1, 2, 5, 10, 30)
 _retries: set[asyncio.Task] = set()
 
 
-async def record(
+def next_event(
     pair: Pair,
     kind: PairEventKind,
     *,
@@ -34,13 +35,13 @@ async def record(
     check_in_id: int | None = None,
     reason: str | None = None,
 ) -> PairEvent:
-    """Append an event. Call inside the change's transaction, with the pair row locked
-    (services lock it first), so sequences rise without gaps. It raises
-    `pair.event_count`: the caller saves it with the change's own update of the pair
-    (one statement, not two); a forgotten save repeats a sequence, which the unique
+    """The pair's next event, not yet saved. Call inside the change's transaction, with
+    the pair row locked (services lock it first), so sequences rise without gaps. It
+    raises `pair.event_count`: the caller saves it with the change's own update of the
+    pair (one statement, not two); a forgotten save repeats a sequence, which the unique
     (pair, sequence) index refuses."""
     pair.event_count += 1
-    return await PairEvent.create(
+    return PairEvent(
         pair_id=pair.pk,
         sequence=pair.event_count,
         kind=kind,
@@ -49,6 +50,47 @@ async def record(
         reason=reason,
         occurred_at=now(),
     )
+
+
+async def record(
+    pair: Pair,
+    kind: PairEventKind,
+    *,
+    milestone_id: int | None = None,
+    check_in_id: int | None = None,
+    reason: str | None = None,
+) -> PairEvent:
+    """Append the pair's next event (`next_event`) through the ORM."""
+    event = next_event(
+        pair, kind, milestone_id=milestone_id, check_in_id=check_in_id, reason=reason
+    )
+    await event.save()
+    return event
+
+
+_INSERT_SQL = (
+    'INSERT INTO "pair_events" ("pair_id", "sequence", "kind", "milestone_id", "check_in_id", '
+    '"reason", "occurred_at") VALUES ({}, {}, {}, {}, {}, {}, {}) RETURNING "id"'
+)
+
+
+def insert(event: PairEvent) -> sql.Script[PairEvent]:
+    """A step of a script (api/services/sql.py): save `next_event`'s event."""
+    rows = yield sql.Statement(
+        _INSERT_SQL,
+        (
+            event.pair_id,
+            event.sequence,
+            event.kind.value,
+            event.milestone_id,
+            event.check_in_id,
+            event.reason,
+            event.occurred_at,
+        ),
+    )
+    event.pk = rows[0]["id"]
+    event._saved_in_db = True
+    return event
 
 
 def to_message(event: PairEvent) -> dict[str, Any]:
