@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.websockets import WebSocket
 
 from api import auth
-from api.dataloaders import Loaders
+from api.dataloaders import Loaders, viewer_asked
 from api.errors import Unauthenticated
 from api.settings import Settings
 from models import User
@@ -29,6 +29,7 @@ class Context:
 
     async def viewer(self) -> User | None:
         """The signed-in user, or None. A bad or expired token counts as anonymous."""
+        viewer_asked()  # schema/sharing.py: this answer is the viewer's own
         if not self._resolved:
             self._viewer = await auth.user_for_token(self.token) if self.token else None
             self._resolved = True
@@ -48,6 +49,7 @@ class Context:
 
     @property
     def token_hash(self) -> str | None:
+        viewer_asked()
         return auth.hash_token(self.token) if self.token else None
 
     @property

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from collections.abc import Callable, Coroutine, Sequence
+from contextvars import ContextVar
 from functools import cached_property
 from typing import Any, TypeVar
 
@@ -27,6 +28,19 @@ from models import (
     SignUpQuestion,
     User,
 )
+
+# While a subscription event's shared execution runs (schema/sharing.py), a one-item
+# list that `viewer_asked()` sets: anything that reads who the viewer is calls it (the
+# context's viewer and token, the viewer's own loaders below), so a result that never
+# asked can be shared with every other subscriber of the event.
+VIEWER_READ: ContextVar[list[bool] | None] = ContextVar("viewer_read", default=None)
+
+
+def viewer_asked() -> None:
+    asked = VIEWER_READ.get()
+    if asked is not None:
+        asked[0] = True
+
 
 M = TypeVar("M", bound=Model)
 K = TypeVar("K")
@@ -128,14 +142,26 @@ class Loaders:
     def answers_by_sign_up(self) -> DataLoader[int, list[Answer]]:
         return DataLoader(grouped(Answer, "sign_up_id", order="question_id"))
 
-    @cached_property
+    # The viewer's own rows: every use says so (`viewer_asked`), not only the first.
+
+    @property
     def viewer_memberships(self) -> DataLoader[int, list[GroupMembership]]:
         """Keyed by group: at most one row (the unique membership)."""
-        return DataLoader(viewer_rows(GroupMembership, self.viewer_id, "group_id"))
+        viewer_asked()
+        return self._viewer_memberships
 
     @cached_property
+    def _viewer_memberships(self) -> DataLoader[int, list[GroupMembership]]:
+        return DataLoader(viewer_rows(GroupMembership, self.viewer_id, "group_id"))
+
+    @property
     def viewer_sign_ups(self) -> DataLoader[int, list[SignUp]]:
         """Keyed by program: the viewer's sign-ups to it, oldest first."""
+        viewer_asked()
+        return self._viewer_sign_ups
+
+    @cached_property
+    def _viewer_sign_ups(self) -> DataLoader[int, list[SignUp]]:
         return DataLoader(viewer_rows(SignUp, self.viewer_id, "program_id"))
 
     async def viewer_membership(self, group_id: int) -> GroupMembership | None:

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from collections.abc import AsyncGenerator, Mapping
 from contextlib import suppress
 from datetime import timedelta
@@ -191,11 +192,22 @@ class LimitedWebSocketAdapter(ASGIWebSocketAdapter):
 
     async def send_json(self, message: Mapping[str, object]) -> None:
         """graphql-transport-ws is text frames only: decode what orjson encoded."""
-        encoded = self.view.encode_json(message)
+        text = self.view.shared_frame(message) if self.view.settings.orjson else None
+        if text is None:
+            encoded = self.view.encode_json(message)
+            text = encoded if isinstance(encoded, str) else encoded.decode()
         try:
-            await self.ws.send_text(encoded if isinstance(encoded, str) else encoded.decode())
+            await self.ws.send_text(text)
         except WebSocketDisconnect as error:
             raise WebSocketDisconnected from error
+
+
+# Encoded `next` payloads by the identity of their `data`: subscribers of one event who
+# share its execution (schema/sharing.py) share its result's `data` dict, so each of
+# their frames is these bytes with its own operation id around them. Bounded, and each
+# entry keeps its dict alive, so an id is never mistaken for another's.
+_ENCODED_PAYLOADS: OrderedDict[int, tuple[object, str]] = OrderedDict()
+_ENCODED_PAYLOADS_MAX = 256
 
 
 class PingingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, Any]):
@@ -278,6 +290,31 @@ class MentorshipGraphQL(GraphQL):
             except TypeError:  # orjson.JSONEncodeError
                 pass
         return super().encode_json(data)
+
+    def shared_frame(self, message: Mapping[str, object]) -> str | None:
+        """A `next` frame whose payload is only `data`, encoded once per result: the
+        same text orjson.dumps(message) gives. None for anything else."""
+        payload = message.get("type") == "next" and message.get("payload")
+        if not isinstance(payload, dict) or len(payload) != 1 or "data" not in payload:
+            return None
+        data = payload["data"]
+        entry = _ENCODED_PAYLOADS.get(id(data))
+        if entry is not None and entry[0] is data:
+            _ENCODED_PAYLOADS.move_to_end(id(data))
+            text = entry[1]
+        else:
+            try:
+                text = orjson.dumps(payload).decode()
+            except TypeError:  # orjson.JSONEncodeError: let encode_json fall back
+                return None
+            _ENCODED_PAYLOADS[id(data)] = (data, text)
+            if len(_ENCODED_PAYLOADS) > _ENCODED_PAYLOADS_MAX:
+                _ENCODED_PAYLOADS.popitem(last=False)
+        parts = []
+        for key, value in message.items():
+            encoded = text if key == "payload" else orjson.dumps(value).decode()
+            parts.append(f"{orjson.dumps(key).decode()}:{encoded}")
+        return "{" + ",".join(parts) + "}"
 
     def decode_json(self, data: str | bytes) -> object:
         return orjson.loads(data) if self.settings.orjson else super().decode_json(data)

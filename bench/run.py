@@ -112,6 +112,31 @@ def rss(pid: int) -> int:
     return psutil.Process(pid).memory_info().rss
 
 
+def cpu_seconds(pid: int) -> float:
+    times = psutil.Process(pid).cpu_times()
+    return times.user + times.system
+
+
+def gc_pauses(port: int) -> tuple[int, float, int]:
+    """(passes, seconds, passes over 50 ms) from the server's python_gc_pause_seconds;
+    zeros when the server has no such metric (the bare broadcaster, GC_POLICY off)."""
+    import httpx
+
+    try:
+        text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+    except httpx.HTTPError:
+        return 0, 0.0, 0
+    count = total = at_50ms = 0.0
+    for line in text.splitlines():
+        if line.startswith("python_gc_pause_seconds_count"):
+            count += float(line.rsplit(" ", 1)[1])
+        elif line.startswith("python_gc_pause_seconds_sum"):
+            total += float(line.rsplit(" ", 1)[1])
+        elif line.startswith("python_gc_pause_seconds_bucket") and 'le="0.05"' in line:
+            at_50ms += float(line.rsplit(" ", 1)[1])
+    return int(count), total, int(count - at_50ms)
+
+
 def dashboard_request(ctx: Context) -> Req:
     body = {
         "query": capture.dashboard_query(ctx.config.page_size),
@@ -339,6 +364,14 @@ class FanoutResult:
     p99_ms: float
     max_ms: float
     connect_s: float
+    # While the poster ran: the server's CPU seconds per accepted check-in (its deliveries
+    # included), the machine's idle CPU share (a neighbour shows as a low figure), and
+    # the server's collector passes (from /metrics; the API server only).
+    server_cpu_ms_per_check_in: float = 0.0
+    machine_idle_pct: float = 0.0
+    gc_passes: int = 0
+    gc_pause_s: float = 0.0
+    gc_passes_over_50ms: int = 0
 
     @property
     def lost(self) -> int:
@@ -438,12 +471,18 @@ def run_fanout(ctx: Context, mode: str, server: servers.Server) -> FanoutResult:
                 }
             )
         )
+        gc_before = gc_pauses(server.port) if mode == "api" else (0, 0.0, 0)
+        cpu_before = cpu_seconds(server.pid)
+        psutil.cpu_times_percent(interval=None)  # starts the machine-wide sample
         poster = subprocess.run(
             [sys.executable, "-m", "bench.fanout", "post", str(spec_path)],
             cwd=ROOT,
             capture_output=True,
             text=True,
         )
+        idle_pct = psutil.cpu_times_percent(interval=None).idle
+        cpu_used = cpu_seconds(server.pid) - cpu_before
+        gc_after = gc_pauses(server.port) if mode == "api" else (0, 0.0, 0)
         if poster.returncode != 0:
             raise RuntimeError(f"the poster failed:\n{poster.stderr[-3000:]}")
         posted = json.loads(poster.stdout.strip().splitlines()[-1])
@@ -480,6 +519,11 @@ def run_fanout(ctx: Context, mode: str, server: servers.Server) -> FanoutResult:
         p99_ms=loadgen._percentile(latencies, 99),
         max_ms=latencies[-1] if latencies else 0.0,
         connect_s=connect_s,
+        server_cpu_ms_per_check_in=cpu_used * 1000 / max(1, posted["ok"]),
+        machine_idle_pct=idle_pct,
+        gc_passes=gc_after[0] - gc_before[0],
+        gc_pause_s=gc_after[1] - gc_before[1],
+        gc_passes_over_50ms=gc_after[2] - gc_before[2],
     )
 
 
@@ -499,7 +543,10 @@ def section_fanout(ctx: Context) -> None:
             f"{result.received}/{result.expected} "
             f"received, p50 {_ms(result.p50_ms)}, p99 {_ms(result.p99_ms)}, max "
             f"{_ms(result.max_ms)}, {result.duplicates} duplicates, "
-            f"{result.subscriber_errors} errors"
+            f"{result.subscriber_errors} errors; server CPU "
+            f"{result.server_cpu_ms_per_check_in:.2f} ms per check-in, machine idle "
+            f"{result.machine_idle_pct:.0f}%, {result.gc_passes} collector passes "
+            f"({result.gc_pause_s * 1000:.0f} ms, {result.gc_passes_over_50ms} over 50 ms)"
         )
     report.details["c"] = {"api": dataclasses.asdict(ours), "bare": dataclasses.asdict(ref)}
     report.notes.append(
@@ -558,6 +605,24 @@ def section_fanout(ctx: Context) -> None:
             "(c) check-ins sent per second (last answer after the last send)",
             f"{ours.post_rate:.0f}/s ({ours.answers_late_s * 1000:.0f} ms)",
             f"{ref.post_rate:.0f}/s ({ref.answers_late_s * 1000:.0f} ms)",
+        )
+    )
+    report.add(
+        Row(
+            "c.cpu",
+            "(c) server CPU per check-in, deliveries included (machine idle during the run)",
+            f"{ours.server_cpu_ms_per_check_in:.2f} ms ({ours.machine_idle_pct:.0f}% idle)",
+            f"{ref.server_cpu_ms_per_check_in:.2f} ms ({ref.machine_idle_pct:.0f}% idle)",
+            _ratio(ours.server_cpu_ms_per_check_in, ref.server_cpu_ms_per_check_in),
+            "≤2.0 ms",
+            ours.server_cpu_ms_per_check_in <= 2.0,
+        )
+    )
+    report.add(
+        Row(
+            "c.gc",
+            "(c) collector passes during the run (total pause; passes over 50 ms)",
+            f"{ours.gc_passes} ({ours.gc_pause_s * 1000:.0f} ms; {ours.gc_passes_over_50ms})",
         )
     )
     kib = ours.rss_per_subscription_b / 1024

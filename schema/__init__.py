@@ -12,6 +12,7 @@ from schema.nodes import NodeQueries
 from schema.notifications import Notification, NotificationMutations, NotificationSubscriptions
 from schema.pairs import CheckIn, Milestone, Pair, PairMutations, PairQueries
 from schema.programs import Program, ProgramMutations, ProgramQueries, SignUpQuestion
+from schema.sharing import SharingExecutionContext
 from schema.signups import SignUp, SignUpMutations
 from schema.subscriptions import (
     CheckInPostedEvent,
@@ -84,6 +85,8 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             PairEndedEvent,
         ],
         extensions=schema_extensions(settings),
+        # Subscription events: one execution per distinct selection (schema/sharing.py).
+        execution_context_class=SharingExecutionContext,
     )
     _describe_mutation_inputs(built)
     return built

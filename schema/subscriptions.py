@@ -1,7 +1,10 @@
 """Live updates of a pair, for its two members, from the pair's event log.
 
 Every subscription follows the log (`api.services.events.follow`): it never misses
-or repeats an event, and ends after the event that ends the pair. `pairEvents`
+or repeats an event, and ends after the event that ends the pair. Each yields its value
+as a `SharedEvent` (schema/sharing.py), so subscribers of one event in this process who
+ask the same thing share one execution of it (mypy is told so: the schema's type is the
+value's). `pairEvents`
 also replays what happened after a cursor, so a client that lost its connection
 resumes where it stopped.
 """
@@ -26,6 +29,7 @@ from schema.common import Info
 from schema.ids import decode_id
 from schema.pairs import CheckIn, Milestone, Pair
 from schema.permissions import is_pair_member
+from schema.sharing import SharedEvent
 
 PairIdArg = Annotated[strawberry.ID, strawberry.argument(description="One of your pairs.")]
 
@@ -153,7 +157,7 @@ class PairSubscriptions:
     ) -> AsyncGenerator[Milestone, None]:
         async for event, rows in _follow(info, pair_id):
             if event.kind == PairEventKind.MILESTONE_COMPLETED and rows.milestone is not None:
-                yield Milestone.of(rows.milestone)
+                yield SharedEvent(Milestone.of(rows.milestone), rows.results)  # type: ignore[misc]
 
     @strawberry.subscription(description="Every check-in posted to your pair, yours included.")
     async def check_in_posted(
@@ -161,7 +165,7 @@ class PairSubscriptions:
     ) -> AsyncGenerator[CheckIn, None]:
         async for event, rows in _follow(info, pair_id):
             if event.kind == PairEventKind.CHECK_IN_POSTED and rows.check_in is not None:
-                yield CheckIn.of(rows.check_in)
+                yield SharedEvent(CheckIn.of(rows.check_in), rows.results)  # type: ignore[misc]
 
     @strawberry.subscription(
         description="Your pair after every change: check-in, milestone, end, completion."
@@ -170,7 +174,7 @@ class PairSubscriptions:
         async for event, rows in _follow(info, pair_id):
             # The milestone that completes a pair already shows it COMPLETED.
             if event.kind != PairEventKind.PAIR_COMPLETED:
-                yield Pair.of(rows.pair)
+                yield SharedEvent(Pair.of(rows.pair), rows.results)  # type: ignore[misc]
 
     @strawberry.subscription(
         description="Your pair's events after `after` (all of them when null), replayed "
@@ -186,4 +190,4 @@ class PairSubscriptions:
         ] = None,
     ) -> AsyncGenerator[PairEvent, None]:
         async for event, rows in _follow(info, pair_id, replay=True, after=after):
-            yield _EVENT_TYPES[event.kind](model=event, rows=rows)
+            yield SharedEvent(_EVENT_TYPES[event.kind](model=event, rows=rows), rows.results)  # type: ignore[misc]

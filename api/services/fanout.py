@@ -30,6 +30,9 @@ class EventRows:
     milestone: Milestone | None = None
     check_in: CheckIn | None = None
     users: dict[int, User] = field(default_factory=dict)
+    # Each distinct selection's result for this event, shared by its subscribers in this
+    # process (schema/sharing.py).
+    results: dict = field(default_factory=dict)
 
     def prime(self, loaders: Loaders) -> None:
         loaders.pairs.prime(self.pair.pk, self.pair)
