@@ -31,11 +31,10 @@ CHECK_INS_PER_PAIR_PER_HOUR to that check while an operation runs.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import math
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import Sequence
 from contextvars import ContextVar
 from typing import Any, Protocol
 
@@ -44,7 +43,6 @@ from redis import asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from starlette.responses import Response
-from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
 from api.errors import ApiError
@@ -190,33 +188,25 @@ def client_ip(request: Any) -> str | None:
     return client.host if client is not None and client.host else None
 
 
-class RateLimit(SchemaExtension):
-    """Refuse a mutation operation over the per-user or per-IP limit (one per schema run)."""
+class RateLimit:
+    """Refuse a mutation operation over the per-user or per-IP limit; schema/pipeline.py
+    asks once per operation, before it executes."""
 
     def __init__(self, *, settings: Settings, counter: Counter) -> None:
         self.settings = settings
         self.counter = counter
 
-    def on_operation(self) -> Iterator[None]:
-        token = check_in_limit.set(self.settings.check_ins_per_pair_per_hour)
-        try:
-            yield
-        finally:
-            with contextlib.suppress(ValueError):  # finished in another context
-                check_in_limit.reset(token)
-
-    async def on_execute(self) -> AsyncIterator[None]:
-        execution = self.execution_context
+    async def refuse_if_over(self, execution: Any) -> None:
+        """Set a RATE_LIMITED result on a mutation over a limit: Strawberry then skips
+        running it. `execution` is Strawberry's ExecutionContext of the operation."""
         # operation_type honours operationName: the operation that will actually run.
         if execution.result is None and execution.operation_type == OperationType.MUTATION:
             refusal = await self.check(execution.context)
             if refusal is not None:
-                # Set before execution: Strawberry then skips running the operation.
                 execution.result = GraphQLExecutionResult(data=None, errors=[refusal])
                 response = getattr(execution.context, "response", None)
                 if isinstance(response, Response):
                     response.headers["Retry-After"] = str(refusal.retry_after)
-        yield
 
     async def check(self, context: Any) -> RateLimited | None:
         user_limit = self.settings.rate_limit_user_per_minute
@@ -241,14 +231,3 @@ class RateLimit(SchemaExtension):
         ):
             return RateLimited((window + 1) * WINDOW_S - moment)
         return None
-
-
-def rate_limit_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
-    """One counter per app (so per worker in memory, or shared through Redis)."""
-    counter = make_counter(settings)
-
-    def factory() -> SchemaExtension:
-        return RateLimit(settings=settings, counter=counter)
-
-    factory.counter = counter  # type: ignore[attr-defined]  # for tests and tooling
-    return [factory]

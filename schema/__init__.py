@@ -5,12 +5,13 @@ from __future__ import annotations
 import strawberry
 
 from api.settings import Settings
-from schema.errors import MentorshipSchema, schema_extensions
+from schema.errors import MentorshipSchema
 from schema.groups import Group, GroupMembership, GroupMutations, GroupQueries
 from schema.matching import MatchingMutations
 from schema.nodes import NodeQueries
 from schema.notifications import Notification, NotificationMutations, NotificationSubscriptions
 from schema.pairs import CheckIn, Milestone, Pair, PairMutations, PairQueries
+from schema.pipeline import schema_extensions
 from schema.programs import Program, ProgramMutations, ProgramQueries, SignUpQuestion
 from schema.sharing import SharingExecutionContext
 from schema.signups import SignUp, SignUpMutations

@@ -9,15 +9,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors, ParserCache, SchemaExtension, ValidationCache
+from strawberry.extensions import MaskErrors
 from strawberry.types import ExecutionContext
 
 from api.errors import ApiError
-from api.settings import Settings
 
 log = logging.getLogger("api.errors")
 
@@ -54,19 +52,6 @@ class ErrorCodes(MaskErrors):
         return processed
 
 
-class SafeParserCache(ParserCache):
-    """ParserCache, but a document that fails to parse is left to Strawberry's own
-    parse, inside its error handling: otherwise the syntax error escapes every
-    extension (and over a websocket ends the operation with a bare `complete`)."""
-
-    def on_parse(self) -> Iterator[None]:
-        try:
-            yield from super().on_parse()
-        except GraphQLError:
-            self.execution_context.graphql_document = None
-            yield
-
-
 class MentorshipSchema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -79,23 +64,3 @@ class MentorshipSchema(strawberry.Schema):
                     getattr(execution_context, "operation_name", None) or "operation",
                     exc_info=error.original_error,
                 )
-
-
-def schema_extensions(settings: Settings) -> list[Callable[[], SchemaExtension] | type]:
-    """Every extension, in order: the observer (logs, metrics), caches, then refusals
-    (limits, rate limits), then the error codes, which must see every error the others
-    produce."""
-    from api.ratelimit import rate_limit_extensions
-    from schema.limits import limit_extensions
-    from schema.observability import observer_extension
-
-    caches: list[Callable[[], SchemaExtension]] = []
-    if settings.graphql_caches:
-        caches = [lambda: SafeParserCache(maxsize=1000), lambda: ValidationCache(maxsize=1000)]
-    return [
-        observer_extension(settings),  # outermost: sees the final result and error codes
-        *caches,
-        *limit_extensions(settings),
-        *rate_limit_extensions(settings),
-        ErrorCodes,
-    ]

@@ -42,7 +42,6 @@ field and enum names cannot be fished out of a server with introspection turned 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,7 +56,6 @@ from graphql import (
     GraphQLNamedType,
     GraphQLObjectType,
     GraphQLSchema,
-    GraphQLSyntaxError,
     InlineFragmentNode,
     IntValueNode,
     OperationDefinitionNode,
@@ -71,27 +69,21 @@ from graphql import (
 )
 from graphql.language import SKIP
 from graphql.validation import NoSchemaIntrospectionCustomRule
-from strawberry.extensions import AddValidationRules, MaxTokensLimiter, SchemaExtension
 
 from api.settings import Settings
 from schema.common import PAGE_DEFAULT, PAGE_MAX
 
 
-def limit_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
-    """The extensions enforcing the limits `settings` ask for, as factories."""
+def validation_rules(settings: Settings) -> list[type[ValidationRule]]:
+    """Our validation rules for the limits `settings` ask for (built once per schema: the
+    validation cache is keyed by them)."""
     rules: list[type[ValidationRule]] = [
         shape_rule(settings.max_depth, settings.max_aliases, settings.max_cost),
         directives_rule(settings.max_directives),
     ]
     if not settings.introspection:
         rules.append(NoIntrospection)
-    extensions: list[Callable[[], SchemaExtension]] = [
-        lambda: TokenLimit(settings.max_tokens),
-        lambda: AddValidationRules(rules),
-    ]
-    if not settings.debug:
-        extensions.append(HideSuggestions)
-    return extensions
+    return rules
 
 
 def refusal(message: str, code: str, nodes: Any = None) -> GraphQLError:
@@ -99,15 +91,6 @@ def refusal(message: str, code: str, nodes: Any = None) -> GraphQLError:
 
 
 # --- tokens and suggestions: rewrite errors once the operation has run ----------------
-
-
-def _results_errors(extension: SchemaExtension) -> list[GraphQLError]:
-    result = extension.execution_context.result
-    return list(getattr(result, "errors", None) or [])
-
-
-def _replace_errors(extension: SchemaExtension, errors: list[GraphQLError]) -> None:
-    extension.execution_context.result.errors = errors  # type: ignore[union-attr]
 
 
 def _copy(error: GraphQLError, message: str) -> GraphQLError:
@@ -123,21 +106,12 @@ def _copy(error: GraphQLError, message: str) -> GraphQLError:
     )
 
 
-class TokenLimit(MaxTokensLimiter):
-    """Strawberry's parser limit, whose syntax error gets the code TOO_MANY_TOKENS.
+class TokenLimit:
+    """Strawberry's parser counts tokens (`parse_options["max_tokens"]`, set by
+    schema/pipeline.py); its syntax error gets the code TOO_MANY_TOKENS here."""
 
-    With ParserCache the parse error escapes the operation (Strawberry parses in the
-    cache's `on_parse` hook, outside its `try`), so it is caught where it passes through
-    this hook; without it, the error is in the result, and is replaced there."""
-
-    def on_operation(self) -> Iterator[None]:
-        try:
-            yield from super().on_operation()
-        except GraphQLSyntaxError as error:
-            raise self.coded(error) from None
-        errors = _results_errors(self)
-        if errors:
-            _replace_errors(self, [self.coded(error) for error in errors])
+    def __init__(self, max_tokens: int) -> None:
+        self.max_token_count = max_tokens
 
     def coded(self, error: GraphQLError) -> GraphQLError:
         if f"more than {self.max_token_count} tokens" not in error.message:
@@ -151,18 +125,12 @@ class TokenLimit(MaxTokensLimiter):
 _SUGGESTION = re.compile(r" Did you mean [^?]*\?")
 
 
-class HideSuggestions(SchemaExtension):
+def hide_suggestions(errors: list[GraphQLError]) -> list[GraphQLError]:
     """Cut "Did you mean ...?" from error messages (graphql-core has a
     `hide_suggestions` switch, but Strawberry does not pass it to validation)."""
-
-    def on_operation(self) -> Iterator[None]:
-        yield
-        errors = _results_errors(self)
-        if any(_SUGGESTION.search(error.message) for error in errors):
-            _replace_errors(
-                self,
-                [_copy(error, _SUGGESTION.sub("", error.message)) for error in errors],
-            )
+    if not any(_SUGGESTION.search(error.message) for error in errors):
+        return errors
+    return [_copy(error, _SUGGESTION.sub("", error.message)) for error in errors]
 
 
 # --- validation rules -----------------------------------------------------------------

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from graphql import GraphQLError
@@ -29,7 +29,6 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
 from api import logs, metrics, runtime
-from api.settings import Settings
 
 log = logging.getLogger("api.operations")
 
@@ -122,12 +121,3 @@ class OperationObserver(SchemaExtension):
             log.info(
                 "graphql %s %s: %s", operation_type, name or "anonymous", outcome, extra=fields
             )
-
-
-def observer_extension(settings: Settings) -> Callable[[], SchemaExtension]:
-    names = metrics.operation_names(settings.metrics_max_operation_names)
-
-    def factory() -> SchemaExtension:
-        return OperationObserver(names=names)
-
-    return factory

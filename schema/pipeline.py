@@ -1,0 +1,166 @@
+"""Every per-operation concern of the schema in one Strawberry extension with four hooks.
+
+Strawberry wraps each hook of each extension in a context manager for every operation,
+10-25 µs apiece whatever the hook does: eight extensions cost about a third of a
+`{ __typename }` request (`make bench`, (b)). `RequestPipeline` does the same work as
+those eight, in the same order, in one `on_operation`, `on_parse`, `on_validate` and
+`on_execute` (and `on_stream_result` for subscription results):
+
+- entering the operation: the token limit for the parser, our validation rules, and
+  the check-in flood limit for the services (api/ratelimit.py);
+- parsing and validation through LRU caches, when `graphql_caches` is on (a document
+  that fails to parse is left to Strawberry's own parse, inside its error handling);
+- execution: the observer notes the operation's name and type, then the rate limit may
+  refuse a mutation before it runs;
+- leaving, innermost first as the eight ran: error codes and masking
+  (schema/errors.py), the flood limit reset, "Did you mean" cut from messages outside
+  DEBUG, TOO_MANY_TOKENS given its code, and last the log line and metrics
+  (schema/observability.py), which see the final errors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from functools import lru_cache
+from typing import Any
+
+from graphql import ExecutionResult as GraphQLExecutionResult
+from graphql import GraphQLError, GraphQLSyntaxError, ValidationRule, parse
+from strawberry.extensions import SchemaExtension
+from strawberry.schema.schema import validate_document
+from strawberry.types import ExecutionResult as StrawberryExecutionResult
+from strawberry.types.graphql import OperationType
+
+from api import metrics, ratelimit, runtime
+from api.ratelimit import RateLimit, check_in_limit
+from api.settings import Settings
+from schema.errors import ErrorCodes
+from schema.limits import TokenLimit, hide_suggestions, validation_rules
+from schema.observability import OperationObserver
+
+CACHE_SIZE = 1000
+
+
+class _Shared:
+    """What every operation of one schema shares: settings, rules, caches, counters."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.rules: tuple[type[ValidationRule], ...] = tuple(validation_rules(settings))
+        self.names = metrics.operation_names(settings.metrics_max_operation_names)
+        self.tokens = TokenLimit(settings.max_tokens)  # only its `coded` is used
+        self.rate_limit = RateLimit(settings=settings, counter=ratelimit.make_counter(settings))
+        self.hide_suggestions = not settings.debug
+        self.parse = lru_cache(maxsize=CACHE_SIZE)(parse) if settings.graphql_caches else None
+        self.validate = (
+            lru_cache(maxsize=CACHE_SIZE)(validate_document) if settings.graphql_caches else None
+        )
+
+
+class RequestPipeline(OperationObserver):
+    """The eight concerns above as one extension; built per operation, sharing `_Shared`."""
+
+    def __init__(self, shared: _Shared) -> None:
+        super().__init__(names=shared.names)
+        self.shared = shared
+        self.masking = ErrorCodes()
+        self.stream_result_processed = False
+
+    def on_operation(self) -> Iterator[None]:
+        shared, context = self.shared, self.execution_context
+        started = time.perf_counter()
+        context.parse_options["max_tokens"] = shared.settings.max_tokens
+        context.validation_rules = context.validation_rules + shared.rules
+        flood = check_in_limit.set(shared.settings.check_ins_per_pair_per_hour)
+        raised: BaseException | None = None
+        try:
+            try:
+                yield
+            except GraphQLSyntaxError as error:  # raised by the cached parse
+                raise shared.tokens.coded(error) from None
+            finally:
+                with contextlib.suppress(ValueError):  # finished in another context
+                    check_in_limit.reset(flood)
+            self._leave()
+        except (asyncio.CancelledError, GeneratorExit):
+            raise  # a subscription stopped by its client: not an error
+        except BaseException as error:
+            raised = error
+            raise
+        finally:
+            if self.subscribed:
+                metrics.SUBSCRIPTIONS.dec()
+                runtime.note_teardown()
+            self._record(time.perf_counter() - started, raised)
+
+    def _leave(self) -> None:
+        """The eight extensions' work after the operation, innermost first."""
+        context = self.execution_context
+        if not self.stream_result_processed:
+            self._mask(context.result)
+        result = context.result
+        errors = list(getattr(result, "errors", None) or [])
+        if not errors:
+            return
+        if self.shared.hide_suggestions:
+            errors = hide_suggestions(errors)
+        errors = [self.shared.tokens.coded(error) for error in errors]
+        result.errors = errors  # type: ignore[union-attr]  # errors means a result
+
+    def _mask(self, result: Any) -> None:
+        """MaskErrors' own handling of an operation's result (schema/errors.py)."""
+        if isinstance(result, (GraphQLExecutionResult, StrawberryExecutionResult)):
+            self.masking._process_result(result)
+        elif initial := getattr(result, "initial_result", None):
+            self.masking._process_result(initial)
+
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        """Each subscription result is masked before it reaches the client."""
+        self.stream_result_processed = True
+        self.masking._process_stream_result(result)
+        yield None
+
+    def on_parse(self) -> Iterator[None]:
+        cached = self.shared.parse
+        if cached is not None:
+            context = self.execution_context
+            with contextlib.suppress(GraphQLError):  # Strawberry's own parse reports it
+                context.graphql_document = cached(context.query, **context.parse_options)
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        cached = self.shared.validate
+        if cached is not None:
+            context = self.execution_context
+            context.pre_execution_errors = cached(
+                context.schema._schema, context.graphql_document, context.validation_rules
+            )
+        yield
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        # Reached only after parsing and validation passed: the name is the schema's.
+        context = self.execution_context
+        operation_type = context.operation_type
+        self.operation_type = operation_type.value
+        self.label = self.names.label(context.operation_name)
+        if operation_type is OperationType.SUBSCRIPTION:
+            metrics.SUBSCRIPTIONS.inc()
+            runtime.note_setup()  # its objects are worth freezing (api/runtime.py)
+            self.subscribed = True
+        elif operation_type is OperationType.MUTATION and context.result is None:
+            await self.shared.rate_limit.refuse_if_over(context)
+        yield
+
+
+def schema_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
+    """The schema's one extension, as the factory Strawberry wants."""
+    shared = _Shared(settings)
+
+    def factory() -> SchemaExtension:
+        return RequestPipeline(shared)
+
+    factory.counter = shared.rate_limit.counter  # type: ignore[attr-defined]  # for tests
+    return [factory]
