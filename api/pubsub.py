@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections import Counter
-from collections.abc import AsyncIterator
+from collections import Counter, OrderedDict
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
@@ -24,6 +24,36 @@ from broadcaster._base import Subscriber, Unsubscribed
 from api import broadcast, errors, metrics, runtime
 
 log = logging.getLogger(__name__)
+
+
+class IdentityCache:
+    """The last few values computed from objects that every subscriber of an event
+    receives as the same object (the broadcast hands one `Event` to every mailbox):
+    the first subscriber computes, the others reuse. Keyed by identity; each entry keeps
+    its key alive, so an id is never mistaken for another's."""
+
+    def __init__(self, size: int = 256) -> None:
+        self._entries: OrderedDict[int, tuple[object, Any]] = OrderedDict()
+        self._size = size
+
+    def get(self, key: Any, compute: Callable[[Any], Any]) -> Any:
+        """`compute(key)`, or what it gave for this very object lately."""
+        entry = self._entries.get(id(key))
+        if entry is not None and entry[0] is key:
+            return entry[1]
+        value = compute(key)
+        self._entries[id(key)] = (key, value)
+        if len(self._entries) > self._size:
+            self._entries.popitem(last=False)
+        return value
+
+
+# Each published event decoded once per process, not once per subscriber (read-only).
+_decoded_events = IdentityCache()
+
+
+def _decode(event: Any) -> Any:
+    return json.loads(event.message)
 
 
 def pair_channel(pair_id: int) -> str:
@@ -99,7 +129,7 @@ class PubSub:
             except broadcast.DeliveryInterrupted as exc:
                 raise errors.Unavailable() from exc
             try:
-                message = json.loads(event.message)
+                message = _decoded_events.get(event, _decode)
             except ValueError:
                 # Not ours, or mangled: skip it; a follower fills any gap from the table.
                 log.warning("undecodable event on %s skipped", event.channel)

@@ -106,8 +106,17 @@ def to_message(event: PairEvent) -> dict[str, Any]:
     }
 
 
+# Each decoded message's event, built once per process (subscribers share the message).
+_from_messages = pubsub.IdentityCache()
+
+
 def from_message(message: dict[str, Any]) -> PairEvent:
-    """The event as published: the same fields as its row, without a query."""
+    """The event as published: the same fields as its row, without a query; one model
+    per message in this process, shared read-only by its subscribers."""
+    return _from_messages.get(message, _event_of)
+
+
+def _event_of(message: dict[str, Any]) -> PairEvent:
     return PairEvent(
         id=message["id"],
         pair_id=message["pairId"],
