@@ -69,7 +69,6 @@ class CollectorPolicy:
     _activity_seen: int = -1
     _frozen_at_reclaim: int = 0
     _growth_checked_at: float = float("-inf")
-    _rebaseline: bool = False
     freezes: int = 0
     reclaims: int = 0
     last_reclaim_s: float = 0.0
@@ -106,24 +105,16 @@ class CollectorPolicy:
             gc.freeze()
             self.setups = 0
             self.freezes += 1
-            self._rebaseline = True
 
     def _grown(self) -> bool:
         """Frozen objects beyond `reclaim_growth` (plus `reclaim_slack`) since the last
-        reclaim; counted at most every `growth_check_s`, as the count walks them all.
-        Growth from subscriptions set up since is live, not garbage: the first count
-        after them only takes a new baseline (a full pass right after a burst of
-        connections would stall the traffic that follows it)."""
+        reclaim; counted at most every `growth_check_s`, as the count walks them all."""
         moment = time.monotonic()
         if moment - self._growth_checked_at < self.growth_check_s:
             return False
         self._growth_checked_at = moment
-        frozen = gc.get_freeze_count()
-        if self._rebaseline:
-            self._frozen_at_reclaim, self._rebaseline = frozen, False
-            return False
         limit = self._frozen_at_reclaim * (1 + self.reclaim_growth) + self.reclaim_slack
-        return frozen > limit
+        return gc.get_freeze_count() > limit
 
     def reclaim(self) -> int:
         """Unfreeze, collect every generation once, freeze again; the objects freed."""
@@ -133,7 +124,6 @@ class CollectorPolicy:
         gc.freeze()
         self._frozen_at_reclaim = gc.get_freeze_count()
         self.setups = self.teardowns = 0
-        self._rebaseline = False
         self.reclaims += 1
         self.last_reclaim_s = time.perf_counter() - started
         log.debug(

@@ -108,35 +108,3 @@ def test_the_policy_is_on_by_default_and_can_be_switched_off() -> None:
 
     assert Settings().gc_policy is True
     assert Settings.from_env({"GC_POLICY": "off"}).gc_policy is False
-
-
-def test_a_burst_of_new_subscriptions_is_not_taken_for_garbage(
-    api: Api, client: TestClient
-) -> None:
-    """Frozen objects grow with every live connection: the first quiet count after a
-    burst takes a new baseline; only growth beyond it, with no set-ups, is reclaimed."""
-    pair_id, mentor, mentee = make_pair(api)
-    api.ok(POST, {"pairId": pair_id, "body": "hello"}, mentor)
-    policy = runtime.CollectorPolicy(reclaim_slack=0, reclaim_growth=0.0, growth_check_s=0.0)
-    policy.apply()
-    try:
-        with ExitStack() as stack:
-            for _ in range(PER_CYCLE):
-                ws = stack.enter_context(
-                    client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"])
-                )
-                sub = Subscriptions(ws)
-                sub.init(mentee)
-                sub.subscribe("1", EVENTS, {"pairId": pair_id})
-                assert sub.receive()["type"] == "next"
-            policy.tick(quiet=False)  # frozen with their objects
-            policy.tick(quiet=True)  # grown, but by live connections: a new baseline
-            assert (policy.freezes, policy.reclaims) == (1, 0)
-            # Objects frozen later with no set-up (a cache, or garbage cycles) are growth.
-            grown = [[n] for n in range(1_000)]
-            gc.freeze()
-            policy.tick(quiet=True)
-            assert policy.reclaims == 1
-            assert len(grown) == 1_000
-    finally:
-        policy.restore()
