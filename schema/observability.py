@@ -1,7 +1,8 @@
 """Every GraphQL operation, observed once: a log line and the Prometheus metrics.
 
-`OperationObserver` is the outermost schema extension, so it sees the result after the
-error codes were given. It records the operation's name and type when execution starts
+`OperationObserver` is the observing part of the schema's one extension
+(schema/pipeline.py), which records last, so it sees the result after the error codes
+were given. It records the operation's name and type when execution starts
 (only operations that passed validation reach that point, which is what bounds the
 metric labels), and, when the operation ends (for a subscription: when it stops),
 - logs operation_name, operation_type, operation_ms, outcome and error_codes: over
@@ -17,10 +18,7 @@ Outcome: `ok`; `user_error` when a mutation payload carries userErrors; otherwis
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
-from collections.abc import Iterator
 from typing import Any
 
 from graphql import GraphQLError
@@ -28,7 +26,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
-from api import logs, metrics, runtime
+from api import logs, metrics
 
 log = logging.getLogger("api.operations")
 
@@ -54,39 +52,15 @@ def _has_user_errors(data: Any) -> bool:
 
 
 class OperationObserver(SchemaExtension):
+    """The observer's state and its record of an operation; schema/pipeline.py's one
+    extension runs its hooks (it notes the name and type in `on_execute`, and calls
+    `_record` when the operation ends)."""
+
     def __init__(self, *, names: metrics.OperationNames) -> None:
         self.names = names
         self.operation_type: str | None = None
         self.label = INVALID
         self.subscribed = False
-
-    def on_execute(self) -> Iterator[None]:
-        # Reached only after parsing and validation passed: the name is the schema's.
-        context = self.execution_context
-        operation_type = context.operation_type
-        self.operation_type = operation_type.value
-        self.label = self.names.label(context.operation_name)
-        if operation_type is OperationType.SUBSCRIPTION:
-            metrics.SUBSCRIPTIONS.inc()
-            runtime.note_setup()  # its objects are worth freezing (api/runtime.py)
-            self.subscribed = True
-        yield
-
-    def on_operation(self) -> Iterator[None]:
-        started = time.perf_counter()
-        raised: BaseException | None = None
-        try:
-            yield
-        except (asyncio.CancelledError, GeneratorExit):
-            raise  # a subscription stopped by its client: not an error
-        except BaseException as error:
-            raised = error
-            raise
-        finally:
-            if self.subscribed:
-                metrics.SUBSCRIPTIONS.dec()
-                runtime.note_teardown()
-            self._record(time.perf_counter() - started, raised)
 
     def _record(self, seconds: float, raised: BaseException | None) -> None:
         if raised is not None:
