@@ -39,8 +39,8 @@ Rows = list[dict[str, Any]]
 @dataclass(frozen=True, slots=True)
 class Statement:
     """SQL with `{}` for each parameter (in order) and `{lock}` where PostgreSQL should
-    lock the rows read (`FOR UPDATE`; SQLite's transaction holds the database's write
-    lock already)."""
+    lock the rows read (`FOR UPDATE`). SQLite needs no row lock: one process owns the
+    file, and its transactions run one at a time under the connection's lock."""
 
     sql: str
     params: tuple[Any, ...] = ()
