@@ -26,7 +26,7 @@ import contextlib
 import logging
 import random
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlparse
 
 from broadcaster import Broadcast, Event
@@ -57,6 +57,18 @@ class SlowConsumer(BroadcastError):
 # --------------------------------------------------------------------------------------
 # The broadcast: bounded per-subscriber queues, interruption, race-free subscribe
 # --------------------------------------------------------------------------------------
+
+
+class Sink(Protocol):
+    """Where the listener hands a channel's events: it must never wait."""
+
+    def offer(self, event: Event) -> bool:
+        """Take the event now; False when this sink is full (it is then failed)."""
+        ...
+
+    def fail(self, error: BroadcastError, *, drop: bool) -> None:
+        """Delivery to this sink ended: after what it holds, unless `drop`."""
+        ...
 
 
 _WAKE = object()  # put in a mailbox to wake its reader when the mailbox has failed
@@ -135,7 +147,7 @@ class HardenedBroadcast(Broadcast):
         super().__init__(url, backend=backend)
         self._queue_size = queue_size
         # Subscribers that still get events, per channel (ended ones are removed).
-        self._mailboxes: dict[str, set[_Mailbox]] = {}
+        self._mailboxes: dict[str, set[Sink]] = {}
         # Subscriptions inside their `async with`, per channel: the backend is subscribed
         # while this is positive.
         self._refs: dict[str, int] = {}
@@ -211,36 +223,47 @@ class HardenedBroadcast(Broadcast):
             else:
                 self._locks[channel] = (lock, users - 1)
 
-    @contextlib.asynccontextmanager
-    async def subscribe(self, channel: str) -> AsyncIterator[Subscriber]:  # type: ignore[override]
+    async def attach(self, channel: str, sink: Sink) -> None:
+        """Deliver `channel`'s events to `sink` until `detach`: how the fan-out hub
+        (api/hub.py) listens, once per channel per process. Raises
+        `DeliveryInterrupted` when live delivery is down."""
         if self._closed or self._listener_task is None:
             raise DeliveryInterrupted("the event bus is not connected")
-        mailbox = _Mailbox(self._queue_size)
         async with self._channel_lock(channel):
             # Registered before the backend confirms, so nothing published after
-            # `subscribe` returns can slip past.
-            self._mailboxes.setdefault(channel, set()).add(mailbox)
+            # `attach` returns can slip past.
+            self._mailboxes.setdefault(channel, set()).add(sink)
             try:
                 # Even when the channel is already in use: the backend returns at once if
                 # its subscription is live, and otherwise waits for it or fails fast (the
                 # others may be ended subscribers of a connection that broke).
                 await self._backend.subscribe(channel)
             except BaseException:
-                self._forget(channel, mailbox)
+                self._forget(channel, sink)
                 raise
             self._refs[channel] = self._refs.get(channel, 0) + 1
+
+    async def detach(self, channel: str, sink: Sink) -> None:
+        """Stop delivering to `sink`; the backend leaves the channel with its last sink."""
+        self._forget(channel, sink)
+        # Shielded: a cancelled caller still releases the backend channel.
+        await asyncio.shield(self._release(channel))
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self, channel: str) -> AsyncIterator[Subscriber]:  # type: ignore[override]
+        """broadcaster's API: one bounded queue for this subscriber."""
+        mailbox = _Mailbox(self._queue_size)
+        await self.attach(channel, mailbox)
         try:
             yield BoundedSubscriber(mailbox)
         finally:
-            self._forget(channel, mailbox)
             mailbox.close()
-            # Shielded: a cancelled subscriber still releases the backend channel.
-            await asyncio.shield(self._release(channel))
+            await self.detach(channel, mailbox)
 
-    def _forget(self, channel: str, mailbox: _Mailbox) -> None:
+    def _forget(self, channel: str, sink: Sink) -> None:
         mailboxes = self._mailboxes.get(channel)
         if mailboxes is not None:
-            mailboxes.discard(mailbox)
+            mailboxes.discard(sink)
             if not mailboxes and not self._refs.get(channel):
                 del self._mailboxes[channel]
 

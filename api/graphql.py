@@ -37,10 +37,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import AsyncGenerator, Mapping
 from contextlib import suppress
 from datetime import timedelta
+from functools import partial
 from json import JSONDecodeError
 from typing import Any
 
@@ -62,14 +63,19 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
+    Operation,
+    _OperationStreamClosed,
 )
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
-from api import auth, metrics, shutdown, static
+from api import auth, metrics, pubsub, shutdown, static
 from api.context import Context
+from api.errors import SlowConsumer
 from api.settings import Settings
+from schema.live import HandOff
+from schema.pipeline import finish_live_result, live_error_result
 
 log = logging.getLogger("api.graphql")
 
@@ -191,11 +197,9 @@ class LimitedWebSocketAdapter(ASGIWebSocketAdapter):
             pass
 
     async def send_json(self, message: Mapping[str, object]) -> None:
-        """graphql-transport-ws is text frames only: decode what orjson encoded."""
-        text = self.view.shared_frame(message) if self.view.settings.orjson else None
-        if text is None:
-            encoded = self.view.encode_json(message)
-            text = encoded if isinstance(encoded, str) else encoded.decode()
+        await self.send_text(self.view.frame_text(message))
+
+    async def send_text(self, text: str) -> None:
         try:
             await self.ws.send_text(text)
         except WebSocketDisconnect as error:
@@ -210,16 +214,62 @@ _ENCODED_PAYLOADS: OrderedDict[int, tuple[object, str]] = OrderedDict()
 _ENCODED_PAYLOADS_MAX = 256
 
 
+class LiveOperation:
+    """The transport's end of a subscription gone live in the hub (schema.live.Sink):
+    each event executed through the operation's own executor, its frame queued on the
+    connection's outbox."""
+
+    __slots__ = ("handler", "id", "handoff", "name", "finish")
+
+    def __init__(self, handler: PingingTransportWSHandler, op_id: str, handoff: HandOff) -> None:
+        self.handler = handler
+        self.id = op_id
+        self.handoff = handoff
+        operation = handoff.executor.operation
+        self.name: str | None = operation.name.value if operation.name else None
+        self.finish = partial(finish_live_result, self.name)
+
+    async def emit(self, value: Any) -> None:
+        executor = self.handoff.executor.build_per_event_executor(value)
+        executor.after_event = self.finish
+        result = executor.execute_operation(False)
+        if executor.is_awaitable(result):
+            result = await result
+        self.handler.send_live(self, result)
+
+    def end(self, error: Exception | None) -> None:
+        self.handler.end_live(self, error)
+
+    def closed(self, error: Exception | None) -> None:
+        """Record the operation's end (the pipeline's `on_end`)."""
+        if self.handoff.on_end is not None:
+            self.handoff.on_end(error)
+
+
 class PingingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, Any]):
-    """graphql-transport-ws with server pings: once acknowledged, a `ping` every
-    ws_ping_interval_s; no `pong` within ws_ping_timeout_s closes the connection."""
+    """graphql-transport-ws with server pings, and live subscriptions in the hub.
+
+    - Once acknowledged, a `ping` every ws_ping_interval_s; no `pong` within
+      ws_ping_timeout_s closes the connection.
+    - A subscription that hands off (schema/live.py) leaves its Strawberry task and
+      generators behind and becomes a `LiveOperation`. Its frames go through the
+      connection's outbox, written by a task that runs only while frames wait, so a
+      client that stops reading delays nobody else; a subscription whose frame would
+      pass ws_max_pending_frames waiting ends with SLOW_CONSUMER, its waiting frames
+      dropped.
+    """
 
     view: MentorshipGraphQL
+    websocket: LimitedWebSocketAdapter
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.ping_task: asyncio.Task | None = None
         self.pong_received = asyncio.Event()
+        self.live: dict[str, LiveOperation] = {}
+        self._handoffs: dict[str, HandOff] = {}
+        self.outbox: deque[tuple[str, str]] = deque()
+        self.writer: asyncio.Task | None = None
 
     async def handle(self) -> None:
         # Counted in /metrics; closed with 1001 by a graceful shutdown (api/shutdown.py).
@@ -257,12 +307,113 @@ class PingingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, Any]):
         except (WebSocketDisconnected, WebSocketDisconnect, RuntimeError):
             return  # the connection is already gone or closing
 
+    # --- live subscriptions ----------------------------------------------------------
+
+    async def _send_result_stream(self, operation: Operation, result_source: Any) -> None:
+        """Strawberry's loop, stopping at a hand-off: the stream is then closed with no
+        `complete`, and `run_operation` puts the subscription live."""
+        is_first_result = True
+        async for result in result_source:
+            if is_first_result and isinstance(result, PreExecutionError):
+                await self._handle_pre_execution_error(operation, result)
+                return
+            if not isinstance(result, ExecutionResult):
+                await self._reject_incremental_delivery(operation)
+                return
+            if isinstance(result.data, HandOff):
+                self._handoffs[operation.id] = result.data
+                raise _OperationStreamClosed
+            await operation.send_next(result)
+            is_first_result = False
+
+    async def run_operation(self, operation: Operation) -> None:
+        try:
+            await super().run_operation(operation)
+        finally:
+            handoff = self._handoffs.pop(operation.id, None)
+            if handoff is not None:
+                self._go_live(operation, handoff)
+
+    def _go_live(self, operation: Operation, handoff: HandOff) -> None:
+        listener = handoff.listener
+        live = LiveOperation(self, operation.id, handoff)
+        if self.operations.get(operation.id) is not operation:  # completed meanwhile
+            pubsub.current().hub.detach(listener)
+            live.closed(None)
+            return
+        listener.sink = live
+        self.live[operation.id] = live
+        operation.task = None  # done: nothing of Strawberry's operation is left running
+        if listener.failed is not None:  # delivery broke during the hand-off
+            live.end(listener.failed)
+            return
+        pubsub.current().hub.go_live(listener)
+
+    def send_live(self, live: LiveOperation, result: Any) -> None:
+        if live.id not in self.live:
+            return
+        payload: dict[str, Any] = {"data": result.data}
+        if result.errors:
+            payload["errors"] = [error.formatted for error in result.errors]
+        text = self.view.frame_text({"id": live.id, "type": "next", "payload": payload})
+        if len(self.outbox) < self.view.settings.ws_max_pending_frames:
+            self._push(live.id, text)
+            return
+        log.warning("a websocket client stopped reading: subscription %s ended", live.id)
+        self.outbox = deque(frame for frame in self.outbox if frame[0] != live.id)
+        pubsub.current().hub.detach(live.handoff.listener)
+        self.end_live(live, SlowConsumer())
+
+    def end_live(self, live: LiveOperation, error: Exception | None) -> None:
+        """The error's `next` (if any), then `complete`: the subscription is over."""
+        if self.live.pop(live.id, None) is None:
+            return
+        if error is not None:
+            result = live_error_result(live.name, error)
+            payload = {"data": None, "errors": [e.formatted for e in result.errors or []]}
+            self._push(
+                live.id, self.view.frame_text({"id": live.id, "type": "next", "payload": payload})
+            )
+        self._push(live.id, self.view.frame_text({"id": live.id, "type": "complete"}))
+        operation = self.operations.pop(live.id, None)
+        if operation is not None:
+            operation.completed = True
+        live.closed(error)
+
+    def _push(self, op_id: str, text: str) -> None:
+        self.outbox.append((op_id, text))
+        if self.writer is None:
+            self.writer = asyncio.create_task(self._write())
+
+    async def _write(self) -> None:
+        try:
+            while self.outbox:
+                _, text = self.outbox.popleft()
+                await self.websocket.send_text(text)
+        except (WebSocketDisconnected, WebSocketDisconnect, RuntimeError, OSError):
+            self.outbox.clear()  # the connection is gone; its shutdown ends the rest
+        finally:
+            self.writer = None
+
+    async def cleanup_operation(self, operation_id: str) -> None:
+        live = self.live.pop(operation_id, None)
+        if live is None:
+            await super().cleanup_operation(operation_id)
+            return
+        self.operations.pop(operation_id, None)
+        pubsub.current().hub.detach(live.handoff.listener)
+        live.closed(None)
+
     async def shutdown(self) -> None:
         if self.ping_task is not None:
             self.ping_task.cancel()
             with suppress(asyncio.CancelledError):
                 await self.ping_task
         await super().shutdown()
+        if self.writer is not None:
+            self.writer.cancel()
+            with suppress(asyncio.CancelledError):
+                await self.writer
 
 
 class MentorshipGraphQL(GraphQL):
@@ -290,6 +441,14 @@ class MentorshipGraphQL(GraphQL):
             except TypeError:  # orjson.JSONEncodeError
                 pass
         return super().encode_json(data)
+
+    def frame_text(self, message: Mapping[str, object]) -> str:
+        """graphql-transport-ws is text frames only: decode what orjson encoded."""
+        text = self.shared_frame(message) if self.settings.orjson else None
+        if text is None:
+            encoded = self.encode_json(message)
+            text = encoded if isinstance(encoded, str) else encoded.decode()
+        return text
 
     def shared_frame(self, message: Mapping[str, object]) -> str | None:
         """A `next` frame whose payload is only `data`, encoded once per result: the

@@ -4,33 +4,32 @@ Events are small JSON objects sent as text, so any backend that carries strings
 (memory in one process, Redis across many) works unchanged. Subscribers reload what
 they need from the database, so an event never carries private content.
 
-The broadcast is `api.broadcast.HardenedBroadcast`: a subscription that falls too far
-behind, or whose delivery breaks, ends with a top-level GraphQL error
-(`errors.SlowConsumer`, `errors.Unavailable`) instead of hanging; the client
-resubscribes with its last cursor and the database replay catches it up.
+Subscriptions listen through the process's fan-out hub (api/hub.py), which attaches
+once per channel to the broadcast (`api.broadcast.HardenedBroadcast`). A subscription
+whose delivery breaks ends with a top-level GraphQL error (`errors.Unavailable`), and
+one whose client stops reading with `errors.SlowConsumer` (api/graphql.py), instead of
+hanging; the client resubscribes with its last cursor and the database replay catches
+it up.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections import Counter, OrderedDict
-from collections.abc import AsyncIterator, Callable
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
-from broadcaster._base import Subscriber, Unsubscribed
-
-from api import broadcast, errors, metrics, runtime
+from api import broadcast, hub, metrics
 
 log = logging.getLogger(__name__)
 
 
 class IdentityCache:
     """The last few values computed from objects that every subscriber of an event
-    receives as the same object (the broadcast hands one `Event` to every mailbox):
-    the first subscriber computes, the others reuse. Keyed by identity; each entry keeps
-    its key alive, so an id is never mistaken for another's."""
+    receives as the same object (the hub hands one decoded message to every listener
+    of its channel): the first subscriber computes, the others reuse. Keyed by
+    identity; each entry keeps its key alive, so an id is never mistaken for another's."""
 
     def __init__(self, size: int = 256) -> None:
         self._entries: OrderedDict[int, tuple[object, Any]] = OrderedDict()
@@ -48,14 +47,6 @@ class IdentityCache:
         return value
 
 
-# Each published event decoded once per process, not once per subscriber (read-only).
-_decoded_events = IdentityCache()
-
-
-def _decode(event: Any) -> Any:
-    return json.loads(event.message)
-
-
 def pair_channel(pair_id: int) -> str:
     return f"pair:{pair_id}"
 
@@ -69,7 +60,7 @@ class PubSub:
     def __init__(self, url: str, *, queue_size: int = broadcast.DEFAULT_QUEUE_SIZE) -> None:
         # Built inside the app lifespan: some backends bind to the running loop.
         self._broadcast = broadcast.create_broadcast(url, queue_size=queue_size)
-        self._listeners: Counter[str] = Counter()
+        self.hub = hub.Hub(self._broadcast)  # every live subscription of this process
         self.published_count = 0  # events handed to the backend; for health checks and tests
 
     async def connect(self) -> None:
@@ -94,49 +85,9 @@ class PubSub:
         """Raise unless live delivery works right now (for /readyz)."""
         await self._broadcast.ping()  # type: ignore[attr-defined]
 
-    @asynccontextmanager
-    async def subscribe(self, channel: str) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
-        """Listen on a channel; the body iterates decoded events until it leaves.
-
-        Raises `errors.Unavailable` when live delivery is down, on entry or while
-        iterating, and `errors.SlowConsumer` when the body fell too far behind."""
-        async with AsyncExitStack() as stack:
-            try:
-                subscriber = await stack.enter_async_context(self._broadcast.subscribe(channel))
-            except broadcast.DeliveryInterrupted as exc:
-                raise errors.Unavailable() from exc
-            self._listeners[channel] += 1
-            try:
-                yield self._decoded(subscriber)
-            finally:
-                self._listeners[channel] -= 1
-                if self._listeners[channel] <= 0:
-                    del self._listeners[channel]
-
     def listener_count(self, channel: str) -> int:
         """How many subscriptions listen on `channel` in this process."""
-        return self._listeners[channel]
-
-    @staticmethod
-    async def _decoded(subscriber: Subscriber) -> AsyncIterator[dict[str, Any]]:
-        while True:
-            try:
-                event = await subscriber.get()
-            except Unsubscribed:
-                return
-            except broadcast.SlowConsumer as exc:
-                raise errors.SlowConsumer() from exc
-            except broadcast.DeliveryInterrupted as exc:
-                raise errors.Unavailable() from exc
-            try:
-                message = _decoded_events.get(event, _decode)
-            except ValueError:
-                # Not ours, or mangled: skip it; a follower fills any gap from the table.
-                log.warning("undecodable event on %s skipped", event.channel)
-                continue
-            metrics.DELIVERED.inc()
-            runtime.note_activity()
-            yield message
+        return self.hub.listener_count(channel)
 
 
 _current: PubSub | None = None

@@ -67,6 +67,9 @@ class Settings:
     ws_ping_interval_s: float = 20.0
     ws_ping_timeout_s: float = 20.0
     ws_max_message_bytes: int = 65536
+    # Frames waiting for a reader that stopped reading: past this, its subscription ends
+    # with SLOW_CONSUMER (api/graphql.py).
+    ws_max_pending_frames: int = 1000
     # Abuse limits.
     rate_limit_user_per_minute: int = 60  # mutations per signed-in user
     rate_limit_ip_per_minute: int = 120  # mutations per client IP

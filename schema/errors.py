@@ -52,15 +52,19 @@ class ErrorCodes(MaskErrors):
         return processed
 
 
+def log_faults(errors: list[GraphQLError], operation_name: str | None) -> None:
+    """Log only faults: rule and input errors are the client's business, not ours."""
+    for error in errors:
+        if is_unexpected(error):
+            log.error(
+                "unexpected error in %s",
+                operation_name or "operation",
+                exc_info=error.original_error,
+            )
+
+
 class MentorshipSchema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
-        """Log only faults: rule and input errors are the client's business, not ours."""
-        for error in errors:
-            if is_unexpected(error):
-                log.error(
-                    "unexpected error in %s",
-                    getattr(execution_context, "operation_name", None) or "operation",
-                    exc_info=error.original_error,
-                )
+        log_faults(errors, getattr(execution_context, "operation_name", None))

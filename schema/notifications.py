@@ -5,19 +5,22 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import AsyncGenerator
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
+from api import pubsub
 from api.errors import BadUserInput
 from api.services import notifications as notifications_service
 from api.validation import LIST_MAX
 from models import Notification as NotificationModel
 from models import User as UserModel
 from models import enums as model_enums
+from schema import live
 from schema.common import Connection, Info, Node, Payload, paginate
 from schema.enums import describe
 from schema.ids import pk_of
+from schema.live import LiveSubscription
 
 if TYPE_CHECKING:
     from schema.pairs import Pair
@@ -122,6 +125,22 @@ class NotificationSubscriptions:
     )
     async def viewer_notifications(self, info: Info) -> AsyncGenerator[Notification, None]:
         viewer = await info.context.require_viewer()
-        async for notification in notifications_service.follow(viewer.pk):
-            info.context.refresh_loaders()
-            yield Notification.of(notification)
+        async for value in live.run(NotificationListener(viewer.pk, info.context)):
+            yield value
+
+
+class NotificationListener(LiveSubscription):
+    """One person's `viewerNotifications`, as the hub holds it once live."""
+
+    __slots__ = ("user_pk", "context")
+
+    def __init__(self, user_pk: int, context: Any) -> None:
+        super().__init__(pubsub.user_channel(user_pk))
+        self.user_pk = user_pk
+        self.context = context
+
+    async def receive(self, message: dict[str, Any]) -> None:
+        notification = await notifications_service.published(self.user_pk, message)
+        if notification is not None:
+            self.context.refresh_loaders()
+            await self.deliver(Notification.of(notification))

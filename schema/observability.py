@@ -33,7 +33,8 @@ log = logging.getLogger("api.operations")
 INVALID = "invalid"
 
 
-def _error_code(error: BaseException) -> str:
+def error_code(error: BaseException) -> str:
+    """The code an operation that ended with `error` is counted under."""
     if isinstance(error, GraphQLError):
         return str((error.extensions or {}).get("code") or "BAD_USER_INPUT")
     if isinstance(error, InvalidOperationTypeError):
@@ -64,34 +65,50 @@ class OperationObserver(SchemaExtension):
 
     def _record(self, seconds: float, raised: BaseException | None) -> None:
         if raised is not None:
-            codes = [_error_code(raised)]
+            codes = [error_code(raised)]
             data = None
         else:
             result = self.execution_context.result
             errors = list(getattr(result, "errors", None) or [])
             if not errors:
                 errors = list(self.execution_context.pre_execution_errors or [])
-            codes = [_error_code(error) for error in errors]
+            codes = [error_code(error) for error in errors]
             data = getattr(result, "data", None)
-        if codes:
-            outcome = codes[0]
-        elif _has_user_errors(data):
-            outcome = "user_error"
-        else:
-            outcome = "ok"
-        operation_type = self.operation_type or "unknown"
-        metrics.OPERATIONS.labels(self.label, operation_type, outcome).inc()
-        if operation_type in ("query", "mutation"):
-            metrics.OPERATION_SECONDS.labels(operation_type).observe(seconds)
-        name = self.execution_context.operation_name
-        fields = {
-            "operation_name": name[:200] if name else None,
-            "operation_type": operation_type,
-            "operation_ms": round(seconds * 1000, 2),
-            "outcome": outcome,
-            "error_codes": sorted(set(codes)),
-        }
-        if not logs.attach_to_access_line(fields):
-            log.info(
-                "graphql %s %s: %s", operation_type, name or "anonymous", outcome, extra=fields
-            )
+        record(
+            self.label,
+            self.operation_type,
+            self.execution_context.operation_name,
+            seconds,
+            codes,
+            data,
+        )
+
+
+def record(  # noqa: PLR0913, PLR0917
+    label: str,
+    operation_type: str | None,
+    name: str | None,
+    seconds: float,
+    codes: list[str],
+    data: Any = None,
+) -> None:
+    """The operation's log line and metrics (for a live subscription: when it ends)."""
+    if codes:
+        outcome = codes[0]
+    elif _has_user_errors(data):
+        outcome = "user_error"
+    else:
+        outcome = "ok"
+    operation_type = operation_type or "unknown"
+    metrics.OPERATIONS.labels(label, operation_type, outcome).inc()
+    if operation_type in ("query", "mutation"):
+        metrics.OPERATION_SECONDS.labels(operation_type).observe(seconds)
+    fields = {
+        "operation_name": name[:200] if name else None,
+        "operation_type": operation_type,
+        "operation_ms": round(seconds * 1000, 2),
+        "outcome": outcome,
+        "error_codes": sorted(set(codes)),
+    }
+    if not logs.attach_to_access_line(fields):
+        log.info("graphql %s %s: %s", operation_type, name or "anonymous", outcome, extra=fields)

@@ -37,11 +37,14 @@ from strawberry.types.graphql import OperationType
 from api import metrics, ratelimit, runtime
 from api.ratelimit import RateLimit, check_in_limit
 from api.settings import Settings
-from schema.errors import ErrorCodes
+from schema import observability
+from schema.errors import ErrorCodes, log_faults
 from schema.limits import TokenLimit, hide_suggestions, validation_rules
+from schema.live import HandOff
 from schema.observability import OperationObserver
 
 CACHE_SIZE = 1000
+_MASKING = ErrorCodes()  # keeps no state of its own: one for every operation
 
 
 class _Shared:
@@ -66,8 +69,9 @@ class RequestPipeline(OperationObserver):
     def __init__(self, shared: _Shared) -> None:
         super().__init__(names=shared.names)
         self.shared = shared
-        self.masking = ErrorCodes()
+        self.masking = _MASKING
         self.stream_result_processed = False
+        self.handed_off = False
 
     def on_operation(self) -> Iterator[None]:
         shared, context = self.shared, self.execution_context
@@ -91,10 +95,28 @@ class RequestPipeline(OperationObserver):
             raised = error
             raise
         finally:
-            if self.subscribed:
-                metrics.SUBSCRIPTIONS.dec()
-                runtime.note_teardown()
-            self._record(time.perf_counter() - started, raised)
+            if self.handed_off:
+                self._hand_off(started)
+            else:
+                if self.subscribed:
+                    metrics.SUBSCRIPTIONS.dec()
+                    runtime.note_teardown()
+                self._record(time.perf_counter() - started, raised)
+
+    def _hand_off(self, started: float) -> None:
+        """A subscription gone live in the hub (schema/live.py) ends later: it is
+        recorded then, with only what the record needs kept until then."""
+        handoff = self.execution_context.result.data  # type: ignore[union-attr]
+        label, operation_type = self.label, self.operation_type
+        name = self.execution_context.operation_name
+
+        def ended(error: Exception | None) -> None:
+            metrics.SUBSCRIPTIONS.dec()
+            runtime.note_teardown()
+            codes = [] if error is None else [observability.error_code(_coded(error))]
+            observability.record(label, operation_type, name, time.perf_counter() - started, codes)
+
+        handoff.on_end = ended
 
     def _leave(self) -> None:
         """The eight extensions' work after the operation, innermost first."""
@@ -118,9 +140,13 @@ class RequestPipeline(OperationObserver):
             self.masking._process_result(initial)
 
     def on_stream_result(self, result: Any) -> Iterator[None]:
-        """Each subscription result is masked before it reaches the client."""
-        self.stream_result_processed = True
-        self.masking._process_stream_result(result)
+        """Each subscription result is masked before it reaches the client; a hand-off
+        to the hub is no result (schema/live.py)."""
+        if isinstance(getattr(result, "data", None), HandOff):
+            self.handed_off = True
+        else:
+            self.stream_result_processed = True
+            self.masking._process_stream_result(result)
         yield None
 
     def on_parse(self) -> Iterator[None]:
@@ -153,6 +179,29 @@ class RequestPipeline(OperationObserver):
         elif operation_type is OperationType.MUTATION and context.result is None:
             await self.shared.rate_limit.refuse_if_over(context)
         yield
+
+
+def _coded(error: Exception) -> GraphQLError:
+    return (
+        error if isinstance(error, GraphQLError) else GraphQLError(str(error), original_error=error)
+    )
+
+
+def finish_live_result(operation_name: str | None, result: GraphQLExecutionResult) -> None:
+    """A live event's result (executed in the hub, not by Strawberry), treated as
+    Strawberry treats each subscription result: faults logged, then error codes and
+    masking."""
+    if result.errors:
+        log_faults(result.errors, operation_name)
+        _MASKING._process_stream_result(result)
+
+
+def live_error_result(operation_name: str | None, error: Exception) -> GraphQLExecutionResult:
+    """The result that ends a live subscription with `error`, as Strawberry ends one
+    whose source raised: no data, the error coded (and masked when unexpected)."""
+    result = GraphQLExecutionResult(data=None, errors=[_coded(error)])
+    finish_live_result(operation_name, result)
+    return result
 
 
 def schema_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:

@@ -32,6 +32,7 @@ from graphql import ExecutionResult as GraphQLExecutionResult
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from api.dataloaders import VIEWER_READ
+from schema.live import HandOff
 
 Outcome = tuple[Any, bool]  # (the execution result, whether it asked who the viewer is)
 
@@ -85,8 +86,17 @@ class SharingExecutionContext(StrawberryGraphQLCoreExecutionContext):
     Queries, mutations and anything not yielded as a `SharedEvent` run as usual."""
 
     _shared: SharedEvent | None = None
+    _handoff: HandOff | None = None  # no selection to execute: the transport takes it
+    # Set on the executors of live events (api/graphql.py): errors and masking, once
+    # per execution, so a shared result is processed once.
+    after_event: Callable[[GraphQLExecutionResult], None] | None = None
 
     def build_per_event_executor(self, payload: Any) -> Any:
+        if isinstance(payload, HandOff):
+            payload.executor = self  # live events are executed through this executor
+            executor = super().build_per_event_executor(None)
+            executor._handoff = payload
+            return executor
         if not isinstance(payload, SharedEvent):
             return super().build_per_event_executor(payload)
         executor = super().build_per_event_executor(payload.value)
@@ -94,9 +104,21 @@ class SharingExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return executor
 
     def execute_operation(self, serially: bool | None = None) -> Any:
+        if self._handoff is not None:
+            return GraphQLExecutionResult(data=self._handoff, errors=None)
         if self._shared is None:
-            return super().execute_operation(serially)
+            result = super().execute_operation(serially)
+            if self.after_event is not None:
+                return self._finished(result)
+            return result
         return self._execute_shared(self._shared, serially)
+
+    async def _finished(self, result: Any) -> GraphQLExecutionResult:
+        if self.is_awaitable(result):
+            result = await result
+        assert self.after_event is not None
+        self.after_event(result)
+        return result
 
     async def _tracked(self, serially: bool | None) -> Outcome:
         """Execute, noting whether anything asked who the viewer is."""
@@ -109,6 +131,8 @@ class SharingExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 result = await result
         finally:
             VIEWER_READ.reset(token)
+        if self.after_event is not None:
+            self.after_event(result)
         return result, asked[0]
 
     async def _execute_shared(

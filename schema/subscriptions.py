@@ -1,23 +1,23 @@
 """Live updates of a pair, for its two members, from the pair's event log.
 
-Every subscription follows the log (`api.services.events.follow`): it never misses
-or repeats an event, and ends after the event that ends the pair. Each yields its value
-as a `SharedEvent` (schema/sharing.py), so subscribers of one event in this process who
-ask the same thing share one execution of it (mypy is told so: the schema's type is the
-value's). `pairEvents`
-also replays what happened after a cursor, so a client that lost its connection
-resumes where it stopped.
+Every subscription follows the log (`api.services.events.Follower`): it never misses
+or repeats an event, and ends after the event that ends the pair. Once set up, it lives
+in the process's fan-out hub as a `PairListener` (schema/live.py). Each event's value
+is a `SharedEvent` (schema/sharing.py), so subscribers of one event in this process who
+ask the same thing share one execution of it. `pairEvents` also replays what happened
+after a cursor, so a client that lost its connection resumes where it stopped.
 """
 
 from __future__ import annotations
 
 import base64
 import datetime
-from collections.abc import AsyncGenerator
-from typing import Annotated
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from typing import Annotated, Any
 
 import strawberry
 
+from api import pubsub
 from api.errors import BadUserInput, Forbidden
 from api.services import access, fanout
 from api.services import events as events_service
@@ -25,8 +25,10 @@ from api.services.fanout import EventRows
 from models import Pair as PairModel
 from models import PairEvent as PairEventModel
 from models.enums import PairEventKind
+from schema import live
 from schema.common import Info
 from schema.ids import decode_id
+from schema.live import LiveSubscription
 from schema.pairs import CheckIn, Milestone, Pair
 from schema.permissions import is_pair_member
 from schema.sharing import SharedEvent
@@ -121,13 +123,82 @@ async def _members_pair(info: Info, pair_id: str) -> PairModel:
     return pair
 
 
+# What each subscription yields for an event it may see, or None to skip it.
+Select = Callable[[PairEventModel, EventRows], Any]
+
+
+class PairListener(LiveSubscription):
+    """One member's subscription to a pair's events, as the hub holds it once live."""
+
+    __slots__ = ("follower", "since", "context", "select", "hidden", "other")
+
+    def __init__(  # noqa: PLR0913, PLR0917
+        self,
+        pair: PairModel,
+        viewer_pk: int,
+        context: Any,
+        select: Select,
+        hidden: bool,
+        since: int | None,
+    ) -> None:
+        super().__init__(pubsub.pair_channel(pair.pk))
+        self.follower = events_service.Follower(pair.pk, 0)
+        self.since = since
+        self.context = context
+        self.select = select
+        self.hidden = hidden
+        self.other = pair.mentee_id if viewer_pk == pair.mentor_id else pair.mentor_id
+
+    async def value_of(self, event: PairEventModel) -> Any:
+        """What the subscription sends for `event` (None: nothing), with the event's
+        rows loaded once per process and this connection's loaders primed with them."""
+        rows = await fanout.rows_of(event)
+        if event.milestone_id is not None and rows.milestone is None:
+            return None  # deleted since (with its author's account)
+        if event.check_in_id is not None and (
+            rows.check_in is None or (self.hidden and rows.check_in.author_id == self.other)
+        ):
+            return None  # someone who blocked the viewer keeps their check-ins from them
+        value = self.select(event, rows)
+        if value is None:
+            return None
+        self.context.refresh_loaders()
+        rows.prime(self.context.loaders)
+        return SharedEvent(value, rows.results)
+
+    async def replay(self) -> AsyncIterator[Any]:
+        """Where the log stands (read after joining the hub), and with a cursor every
+        event after it."""
+        follower = self.follower
+        if self.since is None:
+            follower.last = await events_service.last_sequence(follower.pair_pk)
+            return
+        follower.last = self.since
+        for event in follower.take(await events_service.events_after(follower.pair_pk, self.since)):
+            value = await self.value_of(event)
+            if value is not None:
+                yield value
+
+    def over(self) -> bool:
+        return self.follower.ended
+
+    async def receive(self, message: dict[str, Any]) -> None:
+        for event in await self.follower.accept(message):
+            value = await self.value_of(event)
+            if value is not None:
+                await self.deliver(value)
+        if self.follower.ended:
+            self.finish()
+
+
 async def _follow(
-    info: Info, pair_id: str, *, replay: bool = False, after: str | None = None
-) -> AsyncGenerator[tuple[PairEventModel, EventRows], None]:
+    info: Info, pair_id: str, select: Select, *, replay: bool = False, after: str | None = None
+) -> AsyncGenerator[Any, None]:
     """Events from now on, or with `replay` every event after the cursor `after` (all
-    when null), each with its rows. Checks come before the first event, so a refusal is
-    one `next` with the error, then `complete`. Loaders are fresh for every event, primed
-    with the rows every subscriber in this process shares."""
+    when null), each as `select` makes it. Checks come before the first event, so a
+    refusal is one `next` with the error, then `complete`. The replay is sent from
+    here; then the subscription is handed to the hub (schema/live.py), which it joined
+    before reading the log, so nothing committed in between is missed."""
     pair = await _members_pair(info, pair_id)
     since = None
     if replay:
@@ -136,17 +207,30 @@ async def _follow(
     other = pair.mentee_id if viewer.pk == pair.mentor_id else pair.mentor_id
     # Someone who blocked the viewer keeps their check-ins from them, in replays too.
     hidden = await access.is_blocked_by(viewer.pk, other)
-    async for event in events_service.follow(pair.pk, since):
-        rows = await fanout.rows_of(event)
-        if event.milestone_id is not None and rows.milestone is None:
-            continue  # deleted since (with its author's account)
-        if event.check_in_id is not None and (
-            rows.check_in is None or (hidden and rows.check_in.author_id == other)
-        ):
-            continue
-        info.context.refresh_loaders()
-        rows.prime(info.context.loaders)
-        yield event, rows
+    listener = PairListener(pair, viewer.pk, info.context, select, hidden, since)
+    async for value in live.run(listener):
+        yield value
+
+
+def _milestone(event: PairEventModel, rows: EventRows) -> Milestone | None:
+    if event.kind == PairEventKind.MILESTONE_COMPLETED and rows.milestone is not None:
+        return Milestone.of(rows.milestone)
+    return None
+
+
+def _check_in(event: PairEventModel, rows: EventRows) -> CheckIn | None:
+    if event.kind == PairEventKind.CHECK_IN_POSTED and rows.check_in is not None:
+        return CheckIn.of(rows.check_in)
+    return None
+
+
+def _pair(event: PairEventModel, rows: EventRows) -> Pair | None:
+    # The milestone that completes a pair already shows it COMPLETED.
+    return None if event.kind == PairEventKind.PAIR_COMPLETED else Pair.of(rows.pair)
+
+
+def _event(event: PairEventModel, rows: EventRows) -> PairEvent:
+    return _EVENT_TYPES[event.kind](model=event, rows=rows)
 
 
 @strawberry.type
@@ -155,26 +239,22 @@ class PairSubscriptions:
     async def milestone_completed(
         self, info: Info, pair_id: PairIdArg
     ) -> AsyncGenerator[Milestone, None]:
-        async for event, rows in _follow(info, pair_id):
-            if event.kind == PairEventKind.MILESTONE_COMPLETED and rows.milestone is not None:
-                yield SharedEvent(Milestone.of(rows.milestone), rows.results)  # type: ignore[misc]
+        async for value in _follow(info, pair_id, _milestone):
+            yield value
 
     @strawberry.subscription(description="Every check-in posted to your pair, yours included.")
     async def check_in_posted(
         self, info: Info, pair_id: PairIdArg
     ) -> AsyncGenerator[CheckIn, None]:
-        async for event, rows in _follow(info, pair_id):
-            if event.kind == PairEventKind.CHECK_IN_POSTED and rows.check_in is not None:
-                yield SharedEvent(CheckIn.of(rows.check_in), rows.results)  # type: ignore[misc]
+        async for value in _follow(info, pair_id, _check_in):
+            yield value
 
     @strawberry.subscription(
         description="Your pair after every change: check-in, milestone, end, completion."
     )
     async def pair_updated(self, info: Info, pair_id: PairIdArg) -> AsyncGenerator[Pair, None]:
-        async for event, rows in _follow(info, pair_id):
-            # The milestone that completes a pair already shows it COMPLETED.
-            if event.kind != PairEventKind.PAIR_COMPLETED:
-                yield SharedEvent(Pair.of(rows.pair), rows.results)  # type: ignore[misc]
+        async for value in _follow(info, pair_id, _pair):
+            yield value
 
     @strawberry.subscription(
         description="Your pair's events after `after` (all of them when null), replayed "
@@ -189,5 +269,5 @@ class PairSubscriptions:
             strawberry.argument(description="The cursor of the last event you received."),
         ] = None,
     ) -> AsyncGenerator[PairEvent, None]:
-        async for event, rows in _follow(info, pair_id, replay=True, after=after):
-            yield SharedEvent(_EVENT_TYPES[event.kind](model=event, rows=rows), rows.results)  # type: ignore[misc]
+        async for value in _follow(info, pair_id, _event, replay=True, after=after):
+            yield value

@@ -509,51 +509,116 @@ async def test_disconnect_ends_subscribers(memory_broadcast: HardenedBroadcast) 
 
 
 # --------------------------------------------------------------------------------------
-# Through PubSub: the errors a GraphQL client sees
+# Through PubSub's fan-out hub: one listener per channel, and the errors a client sees
 # --------------------------------------------------------------------------------------
 
 
-async def _drain(live: AsyncIterator[dict[str, Any]], into: list[dict[str, Any]]) -> None:
-    async for message in live:
-        into.append(message)
+class _Listener:
+    """A live subscription as the hub sees it (api.hub.Listener), keeping what it got."""
+
+    def __init__(self, channel: str, *, live: bool = True, fails: bool = False) -> None:
+        self.channel = channel
+        self.fails = fails
+        self.backlog: list[dict[str, Any]] | None = None if live else []
+        self.received: list[dict[str, Any]] = []
+        self.ended: list[Exception | None] = []
+
+    async def receive(self, message: dict[str, Any]) -> None:
+        if self.fails and message.get("fail"):
+            raise RuntimeError("this listener broke")
+        self.received.append(message)
+
+    def end(self, error: Exception | None) -> None:
+        self.ended.append(error)
 
 
-async def test_pubsub_slow_consumer_error() -> None:
-    bus = PubSub("memory://", queue_size=3)
+async def test_hub_listens_once_per_channel_and_delivers_in_order() -> None:
+    bus = PubSub("memory://")
     await bus.connect()
     try:
-        async with bus.subscribe("pair:7") as live:
-            assert bus.listener_count("pair:7") == 1
-            for i in range(10):
-                assert await bus.publish("pair:7", {"sequence": i})
-            await asyncio.sleep(0.05)  # let the listener deal them out
-            with pytest.raises(errors.SlowConsumer) as raised:
-                await asyncio.wait_for(_drain(live, []), WAIT)
-            assert raised.value.extensions == {"code": "SLOW_CONSUMER"}
-            assert "resubscribe" in raised.value.message.lower()
+        listeners = [_Listener("pair:7") for _ in range(3)]
+        await asyncio.gather(*(bus.hub.attach(listener) for listener in listeners))
+        assert bus.listener_count("pair:7") == 3
+        assert bus._broadcast.subscriber_count("pair:7") == 1  # one sink for all three
+        for i in range(20):
+            assert await bus.publish("pair:7", {"sequence": i})
+
+        async def all_received() -> bool:
+            return all(len(listener.received) == 20 for listener in listeners)
+
+        await _eventually(all_received)
+        for listener in listeners:
+            assert [m["sequence"] for m in listener.received] == list(range(20))
+        # One listener that fails is ended alone; the others go on.
+        broken = _Listener("pair:7", fails=True)
+        await bus.hub.attach(broken)
+        assert await bus.publish("pair:7", {"sequence": 20, "fail": True})
+        assert await bus.publish("pair:7", {"sequence": 21})
+
+        async def broken_ended() -> bool:
+            return bool(broken.ended) and all(len(x.received) == 22 for x in listeners)
+
+        await _eventually(broken_ended)
+        assert isinstance(broken.ended[0], RuntimeError)
+        assert bus.listener_count("pair:7") == 3
+        for listener in listeners:
+            bus.hub.detach(listener)
         assert bus.listener_count("pair:7") == 0
+
+        async def released() -> bool:
+            return bus._broadcast.subscriber_count("pair:7") == 0
+
+        await _eventually(released)
+        assert not any(listener.ended for listener in listeners)
     finally:
         await asyncio.wait_for(bus.disconnect(), WAIT)
 
 
-async def test_pubsub_outage_errors(redis_server: RedisServer) -> None:
+async def test_hub_buffers_until_a_listener_goes_live() -> None:
+    bus = PubSub("memory://")
+    await bus.connect()
+    try:
+        listener = _Listener("pair:9", live=False)
+        await bus.hub.attach(listener)
+        for i in range(3):
+            assert await bus.publish("pair:9", {"sequence": i})
+        await asyncio.sleep(0.05)
+        assert listener.received == []
+        assert listener.backlog is not None and len(listener.backlog) == 3
+        bus.hub.go_live(listener)
+        assert await bus.publish("pair:9", {"sequence": 3})
+
+        async def got_all() -> bool:
+            return len(listener.received) == 4
+
+        await _eventually(got_all)
+        assert [m["sequence"] for m in listener.received] == [0, 1, 2, 3]
+    finally:
+        await asyncio.wait_for(bus.disconnect(), WAIT)
+
+
+async def test_hub_outage_ends_listeners_with_unavailable(redis_server: RedisServer) -> None:
     bus = PubSub(redis_server.url)
     await bus.connect()
     try:
-        received: list[dict[str, Any]] = []
-        async with bus.subscribe("pair:8") as live:
-            assert await bus.publish("pair:8", {"sequence": 1})
-            drain = asyncio.create_task(_drain(live, received))
+        listener = _Listener("pair:8")
+        await bus.hub.attach(listener)
+        assert await bus.publish("pair:8", {"sequence": 1})
 
-            async def got_one() -> bool:
-                return len(received) == 1
+        async def got_one() -> bool:
+            return len(listener.received) == 1
 
-            await _eventually(got_one)
-            redis_server.kill()
-            with pytest.raises(errors.Unavailable) as raised:
-                await asyncio.wait_for(drain, WAIT)
-            assert raised.value.extensions == {"code": "UNAVAILABLE"}
-            assert received == [{"sequence": 1}]
+        await _eventually(got_one)
+        redis_server.kill()
+
+        async def ended() -> bool:
+            return bool(listener.ended)
+
+        await _eventually(ended)
+        assert isinstance(listener.ended[0], errors.Unavailable)
+        assert listener.ended[0].extensions == {"code": "UNAVAILABLE"}
+        assert listener.received == [{"sequence": 1}]
+        assert bus.listener_count("pair:8") == 0
 
         # Publishing reports failure quickly and never raises.
         started = time.monotonic()
@@ -562,8 +627,8 @@ async def test_pubsub_outage_errors(redis_server: RedisServer) -> None:
 
         # Subscribing while Redis is down: the same error, right away.
         with pytest.raises(errors.Unavailable) as raised:
-            async with asyncio.timeout(WAIT), bus.subscribe("pair:8"):
-                pytest.fail("subscribed while Redis is down")
+            async with asyncio.timeout(WAIT):
+                await bus.hub.attach(_Listener("pair:8"))
         assert raised.value.extensions == {"code": "UNAVAILABLE"}
         assert bus.listener_count("pair:8") == 0
     finally:

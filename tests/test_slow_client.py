@@ -2,7 +2,8 @@
 
 The slow subscriber's socket has a tiny receive buffer and is never read after its
 first event, so the server's writes to it back up (uvicorn pauses that connection's
-sends). The fast subscriber on the same pair must still get every event, in order.
+sends). The fast subscriber on the same pair must still get every event, in order, and
+the slow one is ended with SLOW_CONSUMER once WS_MAX_PENDING_FRAMES frames wait for it.
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ from tests import servers
 from tests.helpers import CREATE_GROUP, CREATE_PAIR, CREATE_PROGRAM, JOIN_GROUP, OPEN_PROGRAM
 from tests.test_e2e_client import POST_CHECK_IN, Http
 
-EVENTS = 300
-BODY = "x" * 3900  # near the check-in limit: 300 of them are over a megabyte of frames
+EVENTS = 1400
+BODY = "x" * 3900  # near the check-in limit: 1,400 of them are 5.5 MB of frames, past the
+# 4 MiB a kernel buffers for a socket here (net.ipv4.tcp_wmem), so the server must hold some
 TIMEOUT = 20.0  # for any one frame
+PENDING = 50  # frames the server may hold for a client that stopped reading
 PAIR_EVENTS = """
 subscription($pairId: ID!) { pairEvents(pairId: $pairId) {
   sequence ... on CheckInPostedEvent { checkIn { body author { name } } }
@@ -43,6 +46,7 @@ async def _subscriber(port: int, token: str, pair_id: str, *, tiny_buffer: bool)
         subprotocols=["graphql-transport-ws"],
         max_queue=1 if tiny_buffer else None,
         max_size=None,
+        compression=None,  # deflate would shrink the repeated bodies to nothing
     )
     await ws.send(
         json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
@@ -80,6 +84,7 @@ async def test_a_client_that_stops_reading_does_not_delay_the_other(tmp_path: Pa
         CHECK_INS_PER_PAIR_PER_HOUR="0",
         PASSWORD_HASH_TIME_COST="1",
         PASSWORD_HASH_MEMORY_KIB="1024",
+        WS_MAX_PENDING_FRAMES=str(PENDING),
     )
     with servers.serving(env, tmp_path / "server.log") as (port, _):
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
@@ -124,6 +129,20 @@ async def test_a_client_that_stops_reading_does_not_delay_the_other(tmp_path: Pa
                 received = [(await _next_event(fast))["sequence"] for _ in range(EVENTS)]
                 await asyncio.wait_for(posting, TIMEOUT)
                 assert received == list(range(2, EVENTS + 2))
+                # The slow one was cut off: the events it had, in order, then one
+                # SLOW_CONSUMER error and `complete` (its waiting frames were dropped).
+                frames = []
+                while not frames or frames[-1]["type"] != "complete":
+                    frame = json.loads(await asyncio.wait_for(slow.recv(), TIMEOUT))
+                    if frame["type"] != "ping":
+                        frames.append(frame)
+                *events, error, complete = frames
+                sequences = [f["payload"]["data"]["pairEvents"]["sequence"] for f in events]
+                assert sequences == list(range(2, len(events) + 2))
+                assert len(events) < EVENTS - PENDING
+                codes = [e["extensions"]["code"] for e in error["payload"]["errors"]]
+                assert error["payload"]["data"] is None and codes == ["SLOW_CONSUMER"]
+                assert complete == {"id": "1", "type": "complete"}
             finally:
                 await fast.close()
                 slow.transport.abort()

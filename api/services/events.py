@@ -1,5 +1,5 @@
 """The pair event log: record in the change's transaction, publish after commit,
-and follow a pair with replay, so no subscriber misses or repeats an event.
+and the rule a follower keeps (`Follower`), so no subscriber misses or repeats an event.
 
 A live message carries the whole event, so the usual path costs no query; a
 subscriber that sees a gap in the sequence (a lost publish, a broker outage) reads
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -154,33 +154,44 @@ async def events_after(pair_pk: int, sequence: int, upto: int | None = None) -> 
     return await query.order_by("sequence")
 
 
-async def follow(pair_pk: int, after: int | None) -> AsyncIterator[PairEvent]:
-    """The pair's events after sequence `after` (None: from now on), in order, each once.
+async def last_sequence(pair_pk: int) -> int:
+    """The sequence of the pair's latest event (0 before any)."""
+    return (await Pair.get(pk=pair_pk).only("id", "event_count")).event_count
 
-    It listens before it reads, so nothing committed in between is missed; a live
-    event at or below the last one yielded is a duplicate and is skipped. The stream
-    ends after the event that ends the pair.
-    """
-    async with pubsub.current().subscribe(pubsub.pair_channel(pair_pk)) as live:
-        if after is None:
-            last = (await Pair.get(pk=pair_pk).only("id", "event_count")).event_count
-        else:
-            last = after
-            for event in await events_after(pair_pk, last):
-                yield event
-                last = event.sequence
-                if event.kind in TERMINAL:
-                    return
-        async for message in live:
-            sequence = message["sequence"]
-            if sequence <= last:
+
+class Follower:
+    """The rule every follower of a pair keeps: each event once, in order, a gap read
+    back from the table, nothing after the event that ends the pair.
+
+    A subscription starts listening before it reads where the log stands (`last`), so
+    nothing committed in between is missed; a live event at or below `last` is a
+    duplicate and is skipped."""
+
+    __slots__ = ("pair_pk", "last", "ended")
+
+    def __init__(self, pair_pk: int, last: int) -> None:
+        self.pair_pk = pair_pk
+        self.last = last
+        self.ended = False
+
+    def take(self, events: Iterable[PairEvent]) -> list[PairEvent]:
+        """The events to deliver, in order, up to and including a terminal one."""
+        taken = []
+        for event in events:
+            if self.ended or event.sequence <= self.last:
                 continue
-            if sequence == last + 1:
-                batch = [from_message(message)]
-            else:  # a gap: something was not delivered live; the table has it
-                batch = await events_after(pair_pk, last, upto=sequence)
-            for event in batch:
-                yield event
-                last = event.sequence
-                if event.kind in TERMINAL:
-                    return
+            taken.append(event)
+            self.last = event.sequence
+            if event.kind in TERMINAL:
+                self.ended = True
+        return taken
+
+    async def accept(self, message: dict[str, Any]) -> list[PairEvent]:
+        """What a live message adds: nothing, its event, or the gap it reveals."""
+        sequence = message["sequence"]
+        if self.ended or sequence <= self.last:
+            return []
+        if sequence == self.last + 1:
+            return self.take([from_message(message)])
+        # A gap: something was not delivered live; the table has it.
+        return self.take(await events_after(self.pair_pk, self.last, upto=sequence))

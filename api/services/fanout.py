@@ -1,10 +1,9 @@
 """The rows an event's subscribers resolve, loaded once per event in this process.
 
-Every subscriber of a pair receives each of its events. Strawberry executes each
-subscription's selection on its own (it cannot share one execution between
-operations), so the sharing happens one level down: the first subscriber to handle an
-event loads the pair, the milestone or check-in and the people involved, and every
-other subscriber in this process awaits the same load. Each subscriber's fresh
+Every subscriber of a pair receives each of its events (through the hub, api/hub.py).
+The first subscriber to handle an event loads the pair, the milestone or check-in and
+the people involved, or completes what the publisher handed over (`remember`), and
+every other subscriber in this process uses the same rows. Each subscriber's fresh
 DataLoaders are primed with those rows, so resolving the usual selections costs no
 further query. Statements per event are constant in the number of subscribers.
 """

@@ -10,8 +10,9 @@ nothing, so each overdue pair gets at most one reminder per week.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
@@ -73,13 +74,12 @@ async def mark_read(viewer: User, pks: Sequence[int]) -> list[Notification]:
     return [rows[pk] for pk in wanted]
 
 
-async def follow(user_pk: int) -> AsyncIterator[Notification]:
-    """The person's notifications from now on, as they are published."""
-    async with pubsub.current().subscribe(pubsub.user_channel(user_pk)) as live:
-        async for message in live:
-            notification = await Notification.get_or_none(pk=message.get("id"), user_id=user_pk)
-            if notification is not None:
-                yield notification
+async def published(user_pk: int, message: dict[str, Any]) -> Notification | None:
+    """The person's notification a live message announces (None: not theirs, or gone)."""
+    pk = message.get("id")
+    if not isinstance(pk, int):
+        return None
+    return await Notification.get_or_none(pk=pk, user_id=user_pk)
 
 
 # --- reminders -------------------------------------------------------------------------
