@@ -73,6 +73,7 @@ from strawberry.types.graphql import OperationType
 from api import auth, metrics, pubsub, shutdown, static
 from api.context import Context
 from api.errors import SlowConsumer
+from api.keepalive import Keepalive
 from api.settings import Settings
 from schema.live import HandOff
 from schema.pipeline import finish_live_result, live_error_result
@@ -105,6 +106,7 @@ REQUEST_ERROR_STATUS = {"INTERNAL_SERVER_ERROR": 500, "RATE_LIMITED": 429}
 # Close codes beyond Strawberry's own (4400, 4401, 4403, 4408, 4409, 4429).
 CLOSE_MESSAGE_TOO_BIG = 4400
 CLOSE_PING_TIMEOUT = 1011
+PING_FRAME = '{"type":"ping"}'
 
 
 class HTTPRefusal(HTTPException):
@@ -249,8 +251,8 @@ class LiveOperation:
 class PingingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, Any]):
     """graphql-transport-ws with server pings, and live subscriptions in the hub.
 
-    - Once acknowledged, a `ping` every ws_ping_interval_s; no `pong` within
-      ws_ping_timeout_s closes the connection.
+    - Once acknowledged, a `ping` ws_ping_interval_s after the last `pong`; no `pong`
+      within ws_ping_timeout_s closes the connection (one task for all: api/keepalive.py).
     - A subscription that hands off (schema/live.py) leaves its Strawberry task and
       generators behind and becomes a `LiveOperation`. Its frames go through the
       connection's outbox, written by a task that runs only while frames wait, so a
@@ -264,8 +266,8 @@ class PingingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, Any]):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.ping_task: asyncio.Task | None = None
-        self.pong_received = asyncio.Event()
+        self.ping_due = 0.0  # api/keepalive.py keeps these two
+        self.pong_due: float | None = None
         self.live: dict[str, LiveOperation] = {}
         self._handoffs: dict[str, HandOff] = {}
         self.outbox: deque[tuple[str, str]] = deque()
@@ -282,30 +284,18 @@ class PingingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, Any]):
 
     async def handle_connection_init(self, message: Any) -> None:
         await super().handle_connection_init(message)
-        if self.connection_acknowledged and self.ping_task is None:
-            self.ping_task = asyncio.create_task(self._ping_loop())
-            self.ping_task.add_done_callback(self._task_done)
+        if self.connection_acknowledged:
+            self.view.keepalive.add(self)
 
     async def handle_pong(self, message: Any) -> None:
-        self.pong_received.set()
+        self.view.keepalive.pong(self)
 
-    async def _ping_loop(self) -> None:
-        settings = self.view.settings
-        try:
-            while True:
-                await asyncio.sleep(settings.ws_ping_interval_s)
-                self.pong_received.clear()
-                await self.send_message({"type": "ping"})
-                try:
-                    await asyncio.wait_for(
-                        self.pong_received.wait(), timeout=settings.ws_ping_timeout_s
-                    )
-                except TimeoutError:
-                    log.info("closing a websocket whose peer did not answer a ping")
-                    await self.websocket.close(CLOSE_PING_TIMEOUT, "Ping timeout")
-                    return
-        except (WebSocketDisconnected, WebSocketDisconnect, RuntimeError):
-            return  # the connection is already gone or closing
+    def send_ping(self) -> None:
+        self._push("", PING_FRAME)
+
+    async def close_dead(self) -> None:
+        with suppress(WebSocketDisconnected, WebSocketDisconnect, RuntimeError):
+            await self.websocket.close(CLOSE_PING_TIMEOUT, "Ping timeout")
 
     # --- live subscriptions ----------------------------------------------------------
 
@@ -405,10 +395,7 @@ class PingingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, Any]):
         live.closed(None)
 
     async def shutdown(self) -> None:
-        if self.ping_task is not None:
-            self.ping_task.cancel()
-            with suppress(asyncio.CancelledError):
-                await self.ping_task
+        self.view.keepalive.discard(self)
         await super().shutdown()
         if self.writer is not None:
             self.writer.cancel()
@@ -431,6 +418,7 @@ class MentorshipGraphQL(GraphQL):
         )
         self.settings = settings
         self.drain = shutdown.Drain()  # this app's open websockets, for a graceful stop
+        self.keepalive = Keepalive(settings.ws_ping_interval_s, settings.ws_ping_timeout_s)
 
     def encode_json(self, data: object) -> str | bytes:
         """orjson when on (bench/: several times faster than json.dumps on big pages); the

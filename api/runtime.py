@@ -1,8 +1,8 @@
 """The cycle collector's policy for a server holding thousands of long-lived connections.
 
-Each open subscription keeps a few hundred tracked objects alive (its task, its
-generators, its connection). With CPython's default passes, a collection of the older
-generations walks all of them: about 1.7 M objects and 1.0-1.6 s with 5,000
+Each open subscription keeps a couple of hundred tracked objects alive (its
+connection, its context, its executor and listener). With CPython's default passes, a
+collection of the older generations walks all of them: about 1.7 M objects and 1.0-1.6 s with 5,000
 subscriptions, stalling every socket (`make bench`, section (c)). Reference counting
 frees almost everything a request makes; the cycle collector only has to find the rare
 cycle, and it need not look at connections that were set up long ago.
@@ -18,11 +18,16 @@ So, in every serving process:
   never collected while frozen. A reclaim unfreezes, collects everything once (a full
   pass: about 1 s at 5,000 subscriptions) and freezes again. It runs when the process
   has been quiet (no request, no subscription, no event) for a whole tick and either
-  `quiet_teardowns` subscriptions ended since the last reclaim or the frozen count grew
-  by `reclaim_growth` (plus `reclaim_slack` objects; counting them walks them all, so at
-  most once a minute, and only when quiet); and, even under traffic, once as
-  many subscriptions ended as are open (at least `busy_teardowns`). So frozen garbage
-  stays within about one copy of the live connections, however long the server runs.
+  `quiet_teardowns` subscriptions ended since the last reclaim or it froze
+  `quiet_freezes` times since (a freeze may catch a request's cycles in flight); and,
+  even under traffic, once as many subscriptions ended as are open (at least
+  `busy_teardowns`). So frozen garbage stays within about one copy of the live
+  connections, however long the server runs.
+- **Growth alone is no reason.** Frozen objects from subscriptions just set up are
+  alive: a full pass after a burst of 5,000 found 3,510 objects to free in 1.5 s, and
+  when it fell as traffic resumed it stalled every socket for that long (`make
+  bench`, (c)). Nor is the frozen count read: `gc.get_freeze_count()` walks every
+  frozen object.
 
 `gc.callbacks` times every pass for `/metrics` (`python_gc_pause_seconds`).
 """
@@ -45,6 +50,7 @@ log = logging.getLogger(__name__)
 # after 20 young ones; a full one after 100 middle ones (and only when the objects that
 # survived since the last full pass are a quarter of the old generation, CPython's rule).
 GC_THRESHOLDS = (2_000, 20, 100)
+LONG_PASS_S = 0.1  # a pass this long stalls every socket: a warning
 
 
 def tune_gc() -> None:
@@ -58,18 +64,15 @@ class CollectorPolicy:
     tick_s: float = 1.0
     quiet_teardowns: int = 100
     busy_teardowns: int = 2_000
-    reclaim_growth: float = 0.5
-    reclaim_slack: int = 200_000
-    growth_check_s: float = 60.0
+    quiet_freezes: int = 100
     # Set by the process: the counters the policy reads each tick.
     setups: int = 0  # subscriptions started since the last freeze
     teardowns: int = 0  # subscriptions ended since the last reclaim
     live: int = 0  # subscriptions open now
     activity: int = 0  # requests, subscriptions and events; only its change matters
     _activity_seen: int = -1
-    _frozen_at_reclaim: int = 0
-    _growth_checked_at: float = float("-inf")
     freezes: int = 0
+    freezes_since_reclaim: int = 0
     reclaims: int = 0
     last_reclaim_s: float = 0.0
     _passes: dict[int, float] = field(default_factory=dict)
@@ -91,30 +94,23 @@ class CollectorPolicy:
         self.activity += 1
 
     def tick(self, *, quiet: bool | None = None) -> None:
-        """One decision; `quiet` overrides the activity check (tests). It never counts the
-        frozen objects under traffic: `gc.get_freeze_count()` walks all of them (a
-        quarter of a core, once a second, at 5,000 subscriptions)."""
+        """One decision; `quiet` overrides the activity check (tests)."""
         if quiet is None:
             quiet = self.activity == self._activity_seen
         self._activity_seen = self.activity
         if self.teardowns >= max(self.busy_teardowns, self.live) or (
-            quiet and (self.teardowns >= self.quiet_teardowns or self._grown())
+            quiet
+            and (
+                self.teardowns >= self.quiet_teardowns
+                or self.freezes_since_reclaim >= self.quiet_freezes
+            )
         ):
             self.reclaim()
         elif self.setups:
             gc.freeze()
             self.setups = 0
             self.freezes += 1
-
-    def _grown(self) -> bool:
-        """Frozen objects beyond `reclaim_growth` (plus `reclaim_slack`) since the last
-        reclaim; counted at most every `growth_check_s`, as the count walks them all."""
-        moment = time.monotonic()
-        if moment - self._growth_checked_at < self.growth_check_s:
-            return False
-        self._growth_checked_at = moment
-        limit = self._frozen_at_reclaim * (1 + self.reclaim_growth) + self.reclaim_slack
-        return gc.get_freeze_count() > limit
+            self.freezes_since_reclaim += 1
 
     def reclaim(self) -> int:
         """Unfreeze, collect every generation once, freeze again; the objects freed."""
@@ -122,16 +118,10 @@ class CollectorPolicy:
         gc.unfreeze()
         freed = gc.collect()
         gc.freeze()
-        self._frozen_at_reclaim = gc.get_freeze_count()
-        self.setups = self.teardowns = 0
+        self.setups = self.teardowns = self.freezes_since_reclaim = 0
         self.reclaims += 1
         self.last_reclaim_s = time.perf_counter() - started
-        log.debug(
-            "collector: reclaimed %d objects in %.3f s; %d frozen",
-            freed,
-            self.last_reclaim_s,
-            self._frozen_at_reclaim,
-        )
+        log.info("collector: reclaimed %d objects in %.3f s", freed, self.last_reclaim_s)
         return freed
 
     def _on_pass(self, phase: str, info: dict[str, int]) -> None:
@@ -139,9 +129,15 @@ class CollectorPolicy:
         if phase == "start":
             self._passes[generation] = time.perf_counter()
         elif (started := self._passes.pop(generation, None)) is not None:
-            metrics.GC_PAUSE.labels(generation=str(generation)).observe(
-                time.perf_counter() - started
-            )
+            seconds = time.perf_counter() - started
+            metrics.GC_PAUSE.labels(generation=str(generation)).observe(seconds)
+            if seconds >= LONG_PASS_S:
+                log.warning(
+                    "collector: a generation-%d pass took %.0f ms (%d collected)",
+                    generation,
+                    seconds * 1000,
+                    info.get("collected", 0),
+                )
 
     def apply(self) -> None:
         """Take over this process's collector: thresholds, a first freeze, pass timing,
@@ -150,7 +146,6 @@ class CollectorPolicy:
         tune_gc()
         gc.collect()  # what start-up left behind, once
         gc.freeze()
-        self._frozen_at_reclaim = gc.get_freeze_count()
         gc.callbacks.append(self._on_pass)
         install(self)
 

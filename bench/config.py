@@ -22,10 +22,12 @@ class Config:
     loadgen: str = "auto"  # auto (wrk when installed), wrk, python
     loadgen_processes: int = 1  # Python load generator processes, or wrk threads
     # Fan-out (c, d).
-    post_rate: float = 200.0  # check-ins per second
     fanout_duration_s: float = 25.0
     subscriber_processes: int = 4
     drain_s: float = 2.0  # wait for the last frames once the server is idle again
+    fanout_sizes: str = "1000,2500"  # smaller runs besides every live pair's two members
+    fanout_rates: str = "200,300"  # check-ins per second, one phase each, in this order
+    fanout_knee_step: float = 100.0  # past the rates, raise by this while p99 ≤100 ms
     # PostgreSQL (e): tried when it answers at this URL (the server's database is made and
     # dropped next to it); "" skips it.
     postgres_url: str = "postgres://postgres:postgres@127.0.0.1:5432/postgres"
@@ -45,10 +47,12 @@ def tiny() -> Config:
         duration_s=1.0,
         warmup_s=0.0,
         check_in_connections=4,
-        post_rate=40.0,
         fanout_duration_s=1.5,
         subscriber_processes=2,
         drain_s=1.0,
+        fanout_sizes="8",
+        fanout_rates="40,60",
+        fanout_knee_step=0.0,
         postgres_url="",
     )
 

@@ -73,7 +73,7 @@ def bare_message(body: str, author: str) -> str:
 class _Tally:
     def __init__(self) -> None:
         self.latencies_ms: list[float] = []
-        self.seen: set[tuple[int, int]] = set()
+        self.seen: set[tuple[int, int, int]] = set()
         self.duplicates = 0
         self.errors: list[str] = []
         self.closed = 0
@@ -96,7 +96,7 @@ def _record(tally: _Tally, index: int, text: str) -> str | None:
         return None
     body = payload["data"]["checkInPosted"]["body"]
     fields = dict(part.split("=", 1) for part in body.split())
-    key = (index, int(fields["n"]))
+    key = (index, int(fields.get("p", 0)), int(fields["n"]))
     if key in tally.seen:
         tally.duplicates += 1
         return None
@@ -176,27 +176,34 @@ async def subscribe_main(spec: dict) -> None:
     sockets = await asyncio.gather(*(open_and_listen(i, item) for i, item in enumerate(items)))
     print(f"READY {len(sockets)}", flush=True)
     loop = asyncio.get_running_loop()
-    await loop.run_in_executor(None, sys.stdin.readline)  # "stop"
-    closed_before_stop = tally.closed
-    for ws in sockets:
-        ws.transport.abort()
-    for task in listeners:
-        task.cancel()
-    await asyncio.gather(*listeners, return_exceptions=True)
-    print(
-        json.dumps(
-            {
-                "subscriptions": len(sockets),
-                "received": len(tally.seen),
-                "duplicates": tally.duplicates,
-                "errors": tally.errors[:20],
-                "error_count": len(tally.errors),
-                "closed_early": closed_before_stop,
-                "latencies_ms": [round(v, 3) for v in tally.latencies_ms],
-            }
-        ),
-        flush=True,
-    )
+    # "report": what this phase received, then a fresh tally; "stop": the same, and out.
+    while True:
+        command = (await loop.run_in_executor(None, sys.stdin.readline)).strip()
+        closed_before = tally.closed
+        if command != "report":
+            for ws in sockets:
+                ws.transport.abort()
+            for task in listeners:
+                task.cancel()
+            await asyncio.gather(*listeners, return_exceptions=True)
+        print(json.dumps(_phase(tally, len(sockets), closed_before)), flush=True)
+        if command != "report":
+            return
+        tally.latencies_ms = []
+        tally.duplicates = 0
+        tally.errors = []
+
+
+def _phase(tally: _Tally, subscriptions: int, closed: int) -> dict:
+    return {
+        "subscriptions": subscriptions,
+        "received": len(tally.latencies_ms),
+        "duplicates": tally.duplicates,
+        "errors": tally.errors[:20],
+        "error_count": len(tally.errors),
+        "closed_early": closed,
+        "latencies_ms": [round(v, 3) for v in tally.latencies_ms],
+    }
 
 
 # --- the poster ----------------------------------------------------------------------------
@@ -225,7 +232,7 @@ async def post_main(spec: dict) -> None:
 
     async def one(i: int, target: dict) -> None:
         reader, writer = await connection()
-        body = f"t={time.time():.6f} n={i}"
+        body = f"t={time.time():.6f} n={i} p={spec.get('phase', 0)}"
         if spec["mode"] == "api":
             request = Req(
                 "/graphql",

@@ -37,7 +37,7 @@ from bench.config import Config, add_arguments, from_arguments, tiny
 from bench.fanout import POST_CHECK_IN
 from bench.loadgen import LoadResult, Req
 from bench.report import Report, Row
-from bench.seed import Seeded, seed
+from bench.seed import LivePair, Seeded, seed
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "bench" / "results" / "latest.md"
@@ -364,6 +364,8 @@ class FanoutResult:
     p99_ms: float
     max_ms: float
     connect_s: float
+    rate: float = 0.0  # check-ins per second asked of the poster
+    repeat: bool = False  # missed its bound, so the phase after it is its repeat
     # While the poster ran: the server's CPU seconds per accepted check-in (its deliveries
     # included), the machine's idle CPU share (a neighbour shows as a low figure), and
     # the server's collector passes (from /metrics; the API server only).
@@ -379,10 +381,12 @@ class FanoutResult:
 
 
 @contextlib.contextmanager
-def _subscribers(ctx: Context, mode: str, url: str) -> Iterator[list[subprocess.Popen]]:
+def _subscribers(
+    ctx: Context, mode: str, url: str, pairs: list[LivePair]
+) -> Iterator[list[subprocess.Popen]]:
     items = [
         {"pair_id": pair.pair_id, "token": token}
-        for pair in ctx.seeded.live
+        for pair in pairs
         for token in (pair.mentor_token, pair.mentee_token)
     ]
     count = max(1, min(ctx.config.subscriber_processes, len(items)))
@@ -426,14 +430,32 @@ def _read_line(child: subprocess.Popen, deadline: float) -> str:
     raise RuntimeError("subscribers were not ready in time")
 
 
-def run_fanout(ctx: Context, mode: str, server: servers.Server) -> FanoutResult:
-    config = ctx.config
+def p99_target_ms(rate: float) -> float:
+    """The issue's bound at 5,000 subscriptions: 50 ms up to 200/s, 100 ms beyond."""
+    return 50.0 if rate <= 200 else 100.0
+
+
+def run_fanout(
+    ctx: Context,
+    mode: str,
+    server: servers.Server,
+    pairs: list[LivePair],
+    rates: list[float],
+    *,
+    knee: bool = False,
+    repeat_misses: bool = False,
+) -> list[FanoutResult]:
+    """Subscribe both members of `pairs` once, then post at each rate in turn (one
+    phase each). With `knee`, keep raising the rate by 100/s while p99 stays within
+    100 ms. With `repeat_misses`, a phase whose p99 misses its bound runs once more
+    (both are kept): a neighbour's burst shows as one bad phase, a real limit as two."""
     path = "/graphql" if mode == "api" else "/ws"
     url = f"ws://127.0.0.1:{server.port}{path}"
     wait_quiet(server.pid, 5.0)
     before = rss(server.pid)
     connect_started = time.monotonic()
-    with _subscribers(ctx, mode, url) as children:
+    results: list[FanoutResult] = []
+    with _subscribers(ctx, mode, url, pairs) as children:
         deadline = time.monotonic() + READY_TIMEOUT_S
         subscriptions = 0
         for child in children:
@@ -453,57 +475,95 @@ def run_fanout(ctx: Context, mode: str, server: servers.Server) -> FanoutResult:
         )
         targets = [
             {"pair_id": pair.pair_id, "token": token, "author": name}
-            for pair in ctx.seeded.live
+            for pair in pairs
             for token, name in (
                 (pair.mentor_token, pair.mentor_name),
                 (pair.mentee_token, pair.mentee_name),
             )
         ]
-        spec_path = ctx.workdir / f"poster-{mode}.json"
-        spec_path.write_text(
-            json.dumps(
-                {
-                    "mode": mode,
-                    "port": server.port,
-                    "rate": config.post_rate,
-                    "duration_s": config.fanout_duration_s,
-                    "targets": targets,
-                }
-            )
-        )
-        gc_before = gc_pauses(server.port) if mode == "api" else (0, 0.0, 0)
-        cpu_before = cpu_seconds(server.pid)
-        psutil.cpu_times_percent(interval=None)  # starts the machine-wide sample
-        poster = subprocess.run(
-            [sys.executable, "-m", "bench.fanout", "post", str(spec_path)],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-        )
-        idle_pct = psutil.cpu_times_percent(interval=None).idle
-        cpu_used = cpu_seconds(server.pid) - cpu_before
-        gc_after = gc_pauses(server.port) if mode == "api" else (0, 0.0, 0)
-        if poster.returncode != 0:
-            raise RuntimeError(f"the poster failed:\n{poster.stderr[-3000:]}")
-        posted = json.loads(poster.stdout.strip().splitlines()[-1])
-        # Every answer is back; let the server finish delivering (a backlog shows as
-        # latency), then give the last frames `drain_s` to arrive: what is missing is lost.
-        wait_quiet(server.pid, 120.0)
-        time.sleep(config.drain_s)
-        results = []
+        queue = list(rates)
+        phase = 0
+        while queue:
+            rate = queue.pop(0)
+            phase += 1
+            result = _phase(ctx, mode, server, children, targets, rate, phase)
+            result.subscriptions = subscriptions
+            result.rss_per_subscription_b = per_subscription
+            result.connect_s = connect_s
+            results.append(result)
+            ctx.log(f"({mode}) {subscriptions} subscriptions at {rate:.0f}/s: {_summary(result)}")
+            missed = result.p99_ms > p99_target_ms(rate) or result.lost
+            if repeat_misses and missed and not result.repeat:
+                queue.insert(0, rate)
+                result.repeat = True  # the next phase at this rate is its repeat
+            elif knee and not queue and result.p99_ms <= 100 and rate < KNEE_MAX_RATE:
+                queue.append(rate + 100)
         for child in children:
             child.stdin.write("stop\n")
             child.stdin.flush()
         for child in children:
-            out, _ = child.communicate(timeout=120)
-            results.append(json.loads(out.strip().splitlines()[-1]))
-    latencies = sorted(v for result in results for v in result["latencies_ms"])
-    errors = [e for result in results for e in result["errors"]]
+            child.communicate(timeout=120)
+    return results
+
+
+KNEE_MAX_RATE = 800.0
+
+
+def _phase(  # noqa: PLR0913, PLR0917
+    ctx: Context,
+    mode: str,
+    server: servers.Server,
+    children: list[subprocess.Popen],
+    targets: list[dict],
+    rate: float,
+    phase: int,
+) -> FanoutResult:
+    """Post at `rate` for the configured time; what the subscribers got meanwhile."""
+    config = ctx.config
+    spec_path = ctx.workdir / f"poster-{mode}-{phase}.json"
+    spec_path.write_text(
+        json.dumps(
+            {
+                "mode": mode,
+                "port": server.port,
+                "rate": rate,
+                "duration_s": config.fanout_duration_s,
+                "targets": targets,
+                "phase": phase,
+            }
+        )
+    )
+    gc_before = gc_pauses(server.port) if mode == "api" else (0, 0.0, 0)
+    cpu_before = cpu_seconds(server.pid)
+    psutil.cpu_times_percent(interval=None)  # starts the machine-wide sample
+    poster = subprocess.run(
+        [sys.executable, "-m", "bench.fanout", "post", str(spec_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    idle_pct = psutil.cpu_times_percent(interval=None).idle
+    cpu_used = cpu_seconds(server.pid) - cpu_before
+    gc_after = gc_pauses(server.port) if mode == "api" else (0, 0.0, 0)
+    if poster.returncode != 0:
+        raise RuntimeError(f"the poster failed:\n{poster.stderr[-3000:]}")
+    posted = json.loads(poster.stdout.strip().splitlines()[-1])
+    # Every answer is back; let the server finish delivering (a backlog shows as
+    # latency), then give the last frames `drain_s` to arrive: what is missing is lost.
+    wait_quiet(server.pid, 120.0)
+    time.sleep(config.drain_s)
+    for child in children:
+        child.stdin.write("report\n")
+        child.stdin.flush()
+    reports = [json.loads(_read_line(child, time.monotonic() + 120)) for child in children]
+    latencies = sorted(v for report in reports for v in report["latencies_ms"])
+    errors = [e for report in reports for e in report["errors"]]
     if errors or posted["errors"]:
         ctx.log(f"({mode}) errors: {errors[:3]} {posted['error_samples'][:3]}")
     return FanoutResult(
-        subscriptions=subscriptions,
-        rss_per_subscription_b=per_subscription,
+        subscriptions=0,
+        rss_per_subscription_b=0.0,
+        rate=rate,
         posted=posted["posted"],
         posted_ok=posted["ok"],
         post_errors=posted["errors"],
@@ -511,14 +571,14 @@ def run_fanout(ctx: Context, mode: str, server: servers.Server) -> FanoutResult:
         max_schedule_lag_ms=posted["max_schedule_lag_ms"],
         answers_late_s=posted["answers_late_s"],
         expected=2 * posted["ok"],
-        received=sum(result["received"] for result in results),
-        duplicates=sum(result["duplicates"] for result in results),
-        subscriber_errors=sum(result["error_count"] for result in results),
-        closed_early=sum(result["closed_early"] for result in results),
+        received=sum(report["received"] for report in reports),
+        duplicates=sum(report["duplicates"] for report in reports),
+        subscriber_errors=sum(report["error_count"] for report in reports),
+        closed_early=sum(report["closed_early"] for report in reports),
         p50_ms=loadgen._percentile(latencies, 50),
         p99_ms=loadgen._percentile(latencies, 99),
         max_ms=latencies[-1] if latencies else 0.0,
-        connect_s=connect_s,
+        connect_s=0.0,
         server_cpu_ms_per_check_in=cpu_used * 1000 / max(1, posted["ok"]),
         machine_idle_pct=idle_pct,
         gc_passes=gc_after[0] - gc_before[0],
@@ -527,34 +587,94 @@ def run_fanout(ctx: Context, mode: str, server: servers.Server) -> FanoutResult:
     )
 
 
+def _summary(result: FanoutResult) -> str:
+    return (
+        f"{result.posted_ok}/{result.posted} posted at {result.post_rate:.0f}/s (max lag "
+        f"{_ms(result.max_schedule_lag_ms)}, last answer {result.answers_late_s:.1f} s after "
+        f"the last send), {result.received}/{result.expected} received, p50 "
+        f"{_ms(result.p50_ms)}, p99 {_ms(result.p99_ms)}, max {_ms(result.max_ms)}, "
+        f"{result.duplicates} duplicates, {result.subscriber_errors} errors; server CPU "
+        f"{result.server_cpu_ms_per_check_in:.2f} ms per check-in, machine idle "
+        f"{result.machine_idle_pct:.0f}%, {result.gc_passes} collector passes "
+        f"({result.gc_pause_s * 1000:.0f} ms, {result.gc_passes_over_50ms} over 50 ms)"
+    )
+
+
+def _sizes(config: Config) -> list[int]:
+    """Subscriptions per fan-out run: the configured smaller sizes, then every live pair."""
+    extra = [int(size) for size in config.fanout_sizes.split(",") if size.strip()]
+    return sorted({size for size in extra if size < config.subscriptions}) + [config.subscriptions]
+
+
 def section_fanout(ctx: Context) -> None:
     config, report = ctx.config, ctx.report
-    api = ctx.server(servers.api("api-live", ctx.sqlite_url, ctx.workdir))
-    ours = run_fanout(ctx, "api", api)
-    api.stop()
-    bare = ctx.server(servers.start("bare-ws", "bench.bare_ws", [], {}, ctx.workdir))
-    ref = run_fanout(ctx, "bare", bare)
-    bare.stop()
-    for label, result in (("API", ours), ("bare", ref)):
-        ctx.log(
-            f"(c) {label}: {result.posted_ok}/{result.posted} posted at {result.post_rate:.0f}/s "
-            f"(max lag {_ms(result.max_schedule_lag_ms)}, last answer "
-            f"{result.answers_late_s:.1f} s after the last send), "
-            f"{result.received}/{result.expected} "
-            f"received, p50 {_ms(result.p50_ms)}, p99 {_ms(result.p99_ms)}, max "
-            f"{_ms(result.max_ms)}, {result.duplicates} duplicates, "
-            f"{result.subscriber_errors} errors; server CPU "
-            f"{result.server_cpu_ms_per_check_in:.2f} ms per check-in, machine idle "
-            f"{result.machine_idle_pct:.0f}%, {result.gc_passes} collector passes "
-            f"({result.gc_pause_s * 1000:.0f} ms, {result.gc_passes_over_50ms} over 50 ms)"
+    rates = [float(rate) for rate in config.fanout_rates.split(",")]
+    live = ctx.seeded.live
+    runs: dict[int, list[FanoutResult]] = {}
+    for size in reversed(_sizes(config)):  # the full size first, on a fresh machine
+        api = ctx.server(servers.api(f"api-live-{size}", ctx.sqlite_url, ctx.workdir))
+        full = size == config.subscriptions
+        runs[size] = run_fanout(
+            ctx,
+            "api",
+            api,
+            live[: size // 2],
+            rates,
+            knee=full and config.fanout_knee_step > 0,
+            repeat_misses=full,
         )
-    report.details["c"] = {"api": dataclasses.asdict(ours), "bare": dataclasses.asdict(ref)}
+        api.stop()
+    bare = ctx.server(servers.start("bare-ws", "bench.bare_ws", [], {}, ctx.workdir))
+    ref = run_fanout(ctx, "bare", bare, live, rates[:1])[0]
+    bare.stop()
+    main = runs[config.subscriptions]
+    ours = main[0]
+    at = f"{ours.subscriptions} subscriptions, {ours.rate:.0f} check-ins/s"
+    report.details["c"] = {
+        "api": {
+            str(size): [dataclasses.asdict(r) for r in results] for size, results in runs.items()
+        },
+        "bare": dataclasses.asdict(ref),
+    }
     report.notes.append(
         "(c) Latency runs from the poster sending the check-in to a subscriber receiving it: "
         "for the API that includes the postCheckIn mutation and its database write; the bare "
-        "broadcaster only forwards the bytes."
+        "broadcaster only forwards the bytes. Each size is a fresh server; its rates run one "
+        "after another on the same subscriptions. A phase that misses its bound at the full "
+        "size runs once more (marked `repeat`), so a neighbour's burst shows as one bad "
+        "phase and a real limit as two."
     )
-    at = f"{ours.subscriptions} subscriptions, {config.post_rate:.0f} check-ins/s"
+    for size, results in sorted(runs.items()):
+        for result in results:
+            bound = p99_target_ms(result.rate) if size == config.subscriptions else None
+            again = (
+                " (repeat)"
+                if results.index(result) > 0 and results[results.index(result) - 1].repeat
+                else ""
+            )
+            report.add(
+                Row(
+                    f"c.{size}.{result.rate:.0f}",
+                    f"(c) {size} subscriptions x {result.rate:.0f} check-ins/s{again}: p50 / p99 "
+                    "(server CPU per check-in; machine idle; lost)",
+                    f"{_ms(result.p50_ms)} / {_ms(result.p99_ms)} "
+                    f"({result.server_cpu_ms_per_check_in:.2f} ms; "
+                    f"{result.machine_idle_pct:.0f}%; {result.lost})",
+                    target=f"p99 ≤{bound:.0f} ms, 0 lost" if bound else "",
+                    ok=(result.p99_ms <= bound and result.lost == 0) if bound else None,
+                )
+            )
+    within = [r.rate for r in main if r.p99_ms <= 100 and r.lost == 0]
+    knee = max(within) if within else 0.0
+    report.add(
+        Row(
+            "c.knee",
+            f"(c) the knee at {config.subscriptions} subscriptions: highest rate with p99 ≤100 ms",
+            f"{knee:.0f}/s",
+            target="≥300/s",
+            ok=knee >= 300 if config.subscriptions >= 5000 else None,
+        )
+    )
     report.add(
         Row(
             "c.p50",

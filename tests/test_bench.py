@@ -30,6 +30,10 @@ ROWS = {
     "c.lost": "(c) events lost",
     "c.rate": "(c) check-ins sent per second",
     "d.rss": "(d) server RSS per idle subscription",
+    "c.40.40": "(c) 40 subscriptions x 40 check-ins/s",
+    "c.40.60": "(c) 40 subscriptions x 60 check-ins/s",
+    "c.8.40": "(c) 8 subscriptions x 40 check-ins/s",
+    "c.knee": "(c) the knee at 40 subscriptions",
     "e.sqlite": "(e) check-ins accepted per second, SQLite",
 }
 
@@ -66,9 +70,10 @@ def test_tiny_bench_runs_every_section_without_losing_work(tmp_path: Path) -> No
         assert details["a"][side]["errors"] == 0 and details["a"][side]["requests"] > 0
     for side in ("api", "defaults"):
         assert details["b"][side]["errors"] == 0 and details["b"][side]["requests"] > 0
-    for side in ("api", "bare"):
-        fanout = details["c"][side]
-        assert fanout["subscriptions"] == 40
+    phases = [*details["c"]["api"]["40"], *details["c"]["api"]["8"], details["c"]["bare"]]
+    assert [p["rate"] for p in details["c"]["api"]["40"]][:2] == [40, 60]
+    for fanout in phases:
+        assert fanout["subscriptions"] in (8, 40)
         assert fanout["posted"] > 0 and fanout["posted_ok"] == fanout["posted"]
         assert fanout["expected"] == 2 * fanout["posted"]
         assert fanout["received"] == fanout["expected"]  # zero lost

@@ -62,14 +62,14 @@ def test_frozen_garbage_of_closed_subscriptions_is_reclaimed_when_quiet(
     # Control: the same cycles with reclaiming off. Each closed subscription leaves
     # cyclic garbage that was frozen with it, so the frozen count climbs cycle by cycle.
     never = runtime.CollectorPolicy(
-        quiet_teardowns=10**9, busy_teardowns=10**9, reclaim_slack=10**9
+        quiet_teardowns=10**9, busy_teardowns=10**9, quiet_freezes=10**9
     )
     control = _frozen_counts(api, client, never)
     assert never.freezes == CYCLES and never.reclaims == 0
     control_growth = control[-1] - control[0]
     assert control_growth > 20 * PER_CYCLE * (CYCLES - 1), control  # the garbage is real
 
-    policy = runtime.CollectorPolicy(quiet_teardowns=PER_CYCLE, reclaim_slack=10**9)
+    policy = runtime.CollectorPolicy(quiet_teardowns=PER_CYCLE, quiet_freezes=10**9)
     counts = _frozen_counts(api, client, policy)
     assert policy.freezes == CYCLES and policy.reclaims == CYCLES
     assert max(counts) - min(counts) < control_growth / 4, (counts, control)

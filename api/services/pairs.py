@@ -247,6 +247,7 @@ _INSERT_CHECK_IN_SQL = (
     'INSERT INTO "check_ins" ("pair_id", "author_id", "body", "created_at") '
     'VALUES ({}, {}, {}, {}) RETURNING "id"'
 )
+_USER_SQL = 'SELECT * FROM "users" WHERE "id" = {}'
 _UPDATE_PAIR_SQL = (
     'UPDATE "pairs" SET "check_in_count" = {}, "last_check_in_at" = {}, "event_count" = {} '
     'WHERE "id" = {}'
@@ -255,9 +256,11 @@ _UPDATE_PAIR_SQL = (
 
 def _check_in_script(
     viewer_pk: int, pair_pk: int, body: str, format_error: DomainError | None, flood_limit: int
-) -> sql.Script[tuple[CheckIn, Pair, PairEvent]]:
-    """postCheckIn's transaction: five statements, the checks in the usual order between
-    them. The pair is read once, locked; the flood count is taken under that lock."""
+) -> sql.Script[tuple[CheckIn, Pair, PairEvent, User | None]]:
+    """postCheckIn's transaction: six statements, the checks in the usual order between
+    them. The pair is read once, locked; the flood count is taken under that lock. The
+    other member's row comes last, in the same hop: every subscriber of the event in
+    this process resolves it (fanout.remember), so no subscriber queries it."""
     rows = yield sql.Statement(_PAIR_LOCKED_SQL, (pair_pk,))
     pair = Pair._init_from_db(**rows[0]) if rows else None
     if pair is None or not access.is_pair_member(viewer_pk, pair):
@@ -278,7 +281,10 @@ def _check_in_script(
     yield sql.Statement(
         _UPDATE_PAIR_SQL, (pair.check_in_count, created_at, pair.event_count, pair.pk)
     )
-    return check_in, pair, event
+    other_pk = pair.mentee_id if viewer_pk == pair.mentor_id else pair.mentor_id
+    rows = yield sql.Statement(_USER_SQL, (other_pk,))
+    other = User._init_from_db(**rows[0]) if rows else None
+    return check_in, pair, event, other
 
 
 async def post_check_in(viewer: User, pair_pk: int, body: str) -> tuple[CheckIn, Pair]:
@@ -292,14 +298,15 @@ async def post_check_in(viewer: User, pair_pk: int, body: str) -> tuple[CheckIn,
         format_error = error
     limit = flood.current_limit()
     try:
-        check_in, pair, event = await sql.run(
+        check_in, pair, event, other = await sql.run(
             lambda: _check_in_script(viewer.pk, pair_pk, text or "", format_error, limit)
         )
     except _NotAMember:
         # NOT_FOUND, or FORBIDDEN for a group admin, who sees the pair.
         access.require_pair_member(viewer, await access.visible_pair(viewer, pair_pk))
         raise NotFound() from None  # not reached: a member passes the script's check
-    fanout.remember(event, pair=pair, check_in=check_in, users=(viewer,))
+    people = (viewer,) if other is None else (viewer, other)
+    fanout.remember(event, pair=pair, check_in=check_in, users=people)
     await events.publish([event])
     return check_in, pair
 
