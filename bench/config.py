@@ -31,6 +31,10 @@ class Config:
     # PostgreSQL (e): tried when it answers at this URL (the server's database is made and
     # dropped next to it); "" skips it.
     postgres_url: str = "postgres://postgres:postgres@127.0.0.1:5432/postgres"
+    # Two workers on PostgreSQL and Redis (g): pairs whose two members subscribe, one on
+    # each worker; skipped without PostgreSQL (above) or Redis here.
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    scaled_pairs: int = 5000
 
     @property
     def subscriptions(self) -> int:
@@ -54,6 +58,8 @@ def tiny() -> Config:
         fanout_rates="40,60",
         fanout_knee_step=0.0,
         postgres_url="",
+        redis_url="",
+        scaled_pairs=20,
     )
 
 

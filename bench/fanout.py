@@ -113,7 +113,7 @@ async def _subscriber(
     async with gate:
         if spec["mode"] == "api":
             ws = await connect(
-                spec["url"],
+                item["url"],
                 subprotocols=["graphql-transport-ws"],
                 compression=None,
                 ping_interval=None,
@@ -143,7 +143,7 @@ async def _subscriber(
                 )
             )
         else:
-            ws = await connect(spec["url"], compression=None, ping_interval=None, open_timeout=120)
+            ws = await connect(item["url"], compression=None, ping_interval=None, open_timeout=120)
             await ws.send(f"subscribe {item['pair_id']}")
             if await ws.recv() != "ok":
                 raise RuntimeError("the bare broadcaster did not confirm")
@@ -212,26 +212,29 @@ def _phase(tally: _Tally, subscriptions: int, closed: int) -> dict:
 async def post_main(spec: dict) -> None:
     from bench.loadgen import Req, encode, failed, read_response
 
-    port, rate, duration = spec["port"], spec["rate"], spec["duration_s"]
-    targets = spec["targets"]  # [{pair_id, token, author}] (each pair's two members)
+    rate, duration = spec["rate"], spec["duration_s"]
+    # [{pair_id, token, author, port}]: each pair's two members, each posting to its server
+    targets = spec["targets"]
     order = list(range(len(targets)))
     random.Random(5).shuffle(order)
     total = int(rate * duration)
-    pool: asyncio.Queue = asyncio.Queue()
+    pools: dict[int, asyncio.Queue] = {}
     opened = 0
     counts = {"ok": 0, "errors": 0}
     lags: list[float] = []
     errors: list[str] = []
 
-    async def connection() -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    async def connection(port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         nonlocal opened
+        pool = pools.setdefault(port, asyncio.Queue())
         if not pool.empty():
             return pool.get_nowait()
         opened += 1
         return await asyncio.open_connection("127.0.0.1", port)
 
     async def one(i: int, target: dict) -> None:
-        reader, writer = await connection()
+        port = target["port"]
+        reader, writer = await connection(port)
         body = f"t={time.time():.6f} n={i} p={spec.get('phase', 0)}"
         if spec["mode"] == "api":
             request = Req(
@@ -261,7 +264,7 @@ async def post_main(spec: dict) -> None:
             errors.append(answer[:300].decode(errors="replace"))
         else:
             counts["ok"] += 1
-        pool.put_nowait((reader, writer))
+        pools[port].put_nowait((reader, writer))
 
     start = time.perf_counter() + 0.05
     tasks = []

@@ -365,7 +365,7 @@ class FanoutResult:
     max_ms: float
     connect_s: float
     rate: float = 0.0  # check-ins per second asked of the poster
-    repeat: bool = False  # missed its bound, so the phase after it is its repeat
+    repeat: bool = False  # this phase repeats the one before, which missed its bound
     # While the poster ran: the server's CPU seconds per accepted check-in (its deliveries
     # included), the machine's idle CPU share (a neighbour shows as a low figure), and
     # the server's collector passes (from /metrics; the API server only).
@@ -382,21 +382,21 @@ class FanoutResult:
 
 @contextlib.contextmanager
 def _subscribers(
-    ctx: Context, mode: str, url: str, pairs: list[LivePair]
+    ctx: Context, mode: str, urls: list[str], pairs: list[LivePair]
 ) -> Iterator[list[subprocess.Popen]]:
+    """Both members of each pair subscribe; with several servers, the mentor on one and
+    the mentee on the next, so every event crosses the broker."""
     items = [
-        {"pair_id": pair.pair_id, "token": token}
+        {"pair_id": pair.pair_id, "token": token, "url": urls[n % len(urls)]}
         for pair in pairs
-        for token in (pair.mentor_token, pair.mentee_token)
+        for n, token in enumerate((pair.mentor_token, pair.mentee_token))
     ]
     count = max(1, min(ctx.config.subscriber_processes, len(items)))
     children = []
     try:
         for index in range(count):
             spec_path = ctx.workdir / f"subscribers-{mode}-{index}.json"
-            spec_path.write_text(
-                json.dumps({"mode": mode, "url": url, "subscriptions": items[index::count]})
-            )
+            spec_path.write_text(json.dumps({"mode": mode, "subscriptions": items[index::count]}))
             children.append(
                 subprocess.Popen(
                     [sys.executable, "-m", "bench.fanout", "subscribe", str(spec_path)],
@@ -435,10 +435,10 @@ def p99_target_ms(rate: float) -> float:
     return 50.0 if rate <= 200 else 100.0
 
 
-def run_fanout(
+def run_fanout(  # noqa: PLR0913
     ctx: Context,
     mode: str,
-    server: servers.Server,
+    server: servers.Server | list[servers.Server],
     pairs: list[LivePair],
     rates: list[float],
     *,
@@ -448,14 +448,16 @@ def run_fanout(
     """Subscribe both members of `pairs` once, then post at each rate in turn (one
     phase each). With `knee`, keep raising the rate by 100/s while p99 stays within
     100 ms. With `repeat_misses`, a phase whose p99 misses its bound runs once more
-    (both are kept): a neighbour's burst shows as one bad phase, a real limit as two."""
+    (both are kept): a neighbour's burst shows as one bad phase, a real limit as two.
+    With several servers (workers), figures are their sums."""
+    group = server if isinstance(server, list) else [server]
     path = "/graphql" if mode == "api" else "/ws"
-    url = f"ws://127.0.0.1:{server.port}{path}"
-    wait_quiet(server.pid, 5.0)
-    before = rss(server.pid)
+    urls = [f"ws://127.0.0.1:{one.port}{path}" for one in group]
+    _wait_quiet(group, 5.0)
+    before = sum(rss(one.pid) for one in group)
     connect_started = time.monotonic()
     results: list[FanoutResult] = []
-    with _subscribers(ctx, mode, url, pairs) as children:
+    with _subscribers(ctx, mode, urls, pairs) as children:
         deadline = time.monotonic() + READY_TIMEOUT_S
         subscriptions = 0
         for child in children:
@@ -464,9 +466,9 @@ def run_fanout(
                 raise RuntimeError(f"a subscriber process said {line!r}")
             subscriptions += int(line.split()[1])
         # The server has no acknowledgement for `subscribe`: wait until it has done the work.
-        wait_quiet(server.pid, 60.0)
+        _wait_quiet(group, 60.0)
         connect_s = time.monotonic() - connect_started
-        after = rss(server.pid)
+        after = sum(rss(one.pid) for one in group)
         per_subscription = (after - before) / subscriptions if subscriptions else 0.0
         ctx.log(
             f"({'c' if mode == 'api' else 'c, bare'}) {subscriptions} subscriptions in "
@@ -474,30 +476,35 @@ def run_fanout(
             f"{per_subscription / 1024:.1f} KiB each"
         )
         targets = [
-            {"pair_id": pair.pair_id, "token": token, "author": name}
+            {
+                "pair_id": pair.pair_id,
+                "token": token,
+                "author": name,
+                "port": group[n % len(group)].port,
+            }
             for pair in pairs
-            for token, name in (
-                (pair.mentor_token, pair.mentor_name),
-                (pair.mentee_token, pair.mentee_name),
+            for n, (token, name) in enumerate(
+                ((pair.mentor_token, pair.mentor_name), (pair.mentee_token, pair.mentee_name))
             )
         ]
-        queue = list(rates)
+        queue = [(rate, False) for rate in rates]
         phase = 0
         while queue:
-            rate = queue.pop(0)
+            rate, repeat = queue.pop(0)
             phase += 1
-            result = _phase(ctx, mode, server, children, targets, rate, phase)
+            result = _phase(ctx, mode, group, children, targets, rate, phase)
             result.subscriptions = subscriptions
             result.rss_per_subscription_b = per_subscription
             result.connect_s = connect_s
+            result.repeat = repeat
             results.append(result)
-            ctx.log(f"({mode}) {subscriptions} subscriptions at {rate:.0f}/s: {_summary(result)}")
-            missed = result.p99_ms > p99_target_ms(rate) or result.lost
-            if repeat_misses and missed and not result.repeat:
-                queue.insert(0, rate)
-                result.repeat = True  # the next phase at this rate is its repeat
+            again = " (repeat)" if repeat else ""
+            ctx.log(f"({mode}) {subscriptions} at {rate:.0f}/s{again}: {_summary(result)}")
+            missed = result.p99_ms > p99_target_ms(rate) or result.lost > 0
+            if repeat_misses and missed and not repeat:
+                queue.insert(0, (rate, True))
             elif knee and not queue and result.p99_ms <= 100 and rate < KNEE_MAX_RATE:
-                queue.append(rate + 100)
+                queue.append((rate + ctx.config.fanout_knee_step, False))
         for child in children:
             child.stdin.write("stop\n")
             child.stdin.flush()
@@ -512,7 +519,7 @@ KNEE_MAX_RATE = 800.0
 def _phase(  # noqa: PLR0913, PLR0917
     ctx: Context,
     mode: str,
-    server: servers.Server,
+    group: list[servers.Server],
     children: list[subprocess.Popen],
     targets: list[dict],
     rate: float,
@@ -525,7 +532,6 @@ def _phase(  # noqa: PLR0913, PLR0917
         json.dumps(
             {
                 "mode": mode,
-                "port": server.port,
                 "rate": rate,
                 "duration_s": config.fanout_duration_s,
                 "targets": targets,
@@ -533,8 +539,8 @@ def _phase(  # noqa: PLR0913, PLR0917
             }
         )
     )
-    gc_before = gc_pauses(server.port) if mode == "api" else (0, 0.0, 0)
-    cpu_before = cpu_seconds(server.pid)
+    gc_before = _gc_pauses(group) if mode == "api" else (0, 0.0, 0)
+    cpu_before = sum(cpu_seconds(one.pid) for one in group)
     psutil.cpu_times_percent(interval=None)  # starts the machine-wide sample
     poster = subprocess.run(
         [sys.executable, "-m", "bench.fanout", "post", str(spec_path)],
@@ -543,14 +549,14 @@ def _phase(  # noqa: PLR0913, PLR0917
         text=True,
     )
     idle_pct = psutil.cpu_times_percent(interval=None).idle
-    cpu_used = cpu_seconds(server.pid) - cpu_before
-    gc_after = gc_pauses(server.port) if mode == "api" else (0, 0.0, 0)
+    cpu_used = sum(cpu_seconds(one.pid) for one in group) - cpu_before
+    gc_after = _gc_pauses(group) if mode == "api" else (0, 0.0, 0)
     if poster.returncode != 0:
         raise RuntimeError(f"the poster failed:\n{poster.stderr[-3000:]}")
     posted = json.loads(poster.stdout.strip().splitlines()[-1])
     # Every answer is back; let the server finish delivering (a backlog shows as
     # latency), then give the last frames `drain_s` to arrive: what is missing is lost.
-    wait_quiet(server.pid, 120.0)
+    _wait_quiet(group, 120.0)
     time.sleep(config.drain_s)
     for child in children:
         child.stdin.write("report\n")
@@ -584,6 +590,20 @@ def _phase(  # noqa: PLR0913, PLR0917
         gc_passes=gc_after[0] - gc_before[0],
         gc_pause_s=gc_after[1] - gc_before[1],
         gc_passes_over_50ms=gc_after[2] - gc_before[2],
+    )
+
+
+def _wait_quiet(group: list[servers.Server], limit_s: float) -> None:
+    for one in group:
+        wait_quiet(one.pid, limit_s)
+
+
+def _gc_pauses(group: list[servers.Server]) -> tuple[int, float, int]:
+    figures = [gc_pauses(one.port) for one in group]
+    return (
+        sum(f[0] for f in figures),
+        sum(f[1] for f in figures),
+        sum(f[2] for f in figures),
     )
 
 
@@ -647,14 +667,10 @@ def section_fanout(ctx: Context) -> None:
     for size, results in sorted(runs.items()):
         for result in results:
             bound = p99_target_ms(result.rate) if size == config.subscriptions else None
-            again = (
-                " (repeat)"
-                if results.index(result) > 0 and results[results.index(result) - 1].repeat
-                else ""
-            )
+            again = " (repeat)" if result.repeat else ""
             report.add(
                 Row(
-                    f"c.{size}.{result.rate:.0f}",
+                    f"c.{size}.{result.rate:.0f}{'.repeat' if result.repeat else ''}",
                     f"(c) {size} subscriptions x {result.rate:.0f} check-ins/s{again}: p50 / p99 "
                     "(server CPU per check-in; machine idle; lost)",
                     f"{_ms(result.p50_ms)} / {_ms(result.p99_ms)} "
@@ -873,9 +889,114 @@ def extra_sections(ctx: Context) -> None:
             ctx.report.add(row)
 
 
+@contextlib.contextmanager
+def _postgres_database(ctx: Context, name: str, section: str) -> Iterator[str | None]:
+    """A fresh PostgreSQL database next to `postgres_url` for the body (None, with a
+    note, when there is none to be had); dropped afterwards."""
+    url = ctx.config.postgres_url
+    if not url or not _postgres_answers(url):
+        why = "not configured" if not url else f"nothing answers at {urlsplit(url).netloc}"
+        ctx.report.notes.append(f"{section} skipped: {why} (`.ci/services start` starts one).")
+        ctx.log(f"{section} skipped: {why}")
+        yield None
+        return
+    bench_url = urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+    try:
+        asyncio.run(_admin_sql(url, f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name}"))
+    except Exception as error:  # noqa: BLE001 - reported, the rest of the run stands
+        ctx.report.notes.append(f"{section} skipped: {error!r}")
+        ctx.log(f"{section} skipped: {error!r}")
+        yield None
+        return
+    try:
+        yield bench_url
+    finally:
+        with contextlib.suppress(Exception):
+            asyncio.run(_admin_sql(url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+def _redis_answers(url: str) -> bool:
+    parts = urlsplit(url)
+    with (
+        contextlib.suppress(OSError),
+        socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 6379), timeout=2),
+    ):
+        return True
+    return False
+
+
+def section_fanout_scaled(ctx: Context) -> None:
+    """(g) Two workers on PostgreSQL and Redis: every pair's mentor subscribes on one and
+    its mentee on the other, and each posts to its own, so every event crosses Redis."""
+    config = ctx.config
+    if not config.redis_url or not _redis_answers(config.redis_url):
+        ctx.report.notes.append("(g) skipped: no Redis (`.ci/services start` starts one).")
+        ctx.log("(g) skipped: no Redis")
+        return
+    with _postgres_database(ctx, "mentorship_bench_live", "(g)") as url:
+        if url is None:
+            return
+        seeded_path = ctx.workdir / "seeded-scaled.json"
+        subprocess.run(
+            [sys.executable, "-m", "bench.seed", url, str(seeded_path)]
+            + ["--dashboard-pairs", "0", "--live-pairs", str(config.scaled_pairs)],
+            cwd=ROOT,
+            check=True,
+        )
+        seeded = Seeded.load(seeded_path)
+        workers = [
+            ctx.server(
+                servers.api(f"api-scaled-{n}", url, ctx.workdir, BROADCAST_URL=config.redis_url)
+            )
+            for n in range(2)
+        ]
+        try:
+            results = run_fanout(
+                ctx,
+                "api",
+                workers,
+                seeded.live,
+                [float(r) for r in config.fanout_rates.split(",")][:1],
+            )
+        finally:
+            for worker in workers:
+                worker.stop()
+    result = results[0]
+    ctx.report.details["g"] = dataclasses.asdict(result)
+    ctx.report.add(
+        Row(
+            "g.p99",
+            f"(g) 2 workers on PostgreSQL and Redis, {result.subscriptions} subscriptions x "
+            f"{result.rate:.0f} check-ins/s: p50 / p99 / max (server CPU per check-in, both "
+            "workers; machine idle)",
+            f"{_ms(result.p50_ms)} / {_ms(result.p99_ms)} / {_ms(result.max_ms)} "
+            f"({result.server_cpu_ms_per_check_in:.2f} ms; {result.machine_idle_pct:.0f}%)",
+            target="p99 ≤100 ms",
+            ok=result.p99_ms <= 100,
+        )
+    )
+    ctx.report.add(
+        Row(
+            "g.lost",
+            f"(g) events lost of {result.expected} (duplicates, errors)",
+            f"{result.lost} ({result.duplicates}, {result.subscriber_errors + result.post_errors})",
+            target="0 lost",
+            ok=result.lost == 0 and result.expected > 0,
+        )
+    )
+    ctx.report.add(
+        Row(
+            "g.rss",
+            "(g) RSS per idle subscription, both workers",
+            f"{result.rss_per_subscription_b / 1024:.1f} KiB",
+        )
+    )
+
+
 SECTIONS: dict[str, Callable[[Context], None]] = {
     "queries": section_queries,
     "fanout": section_fanout,
+    "fanout-scaled": section_fanout_scaled,
     "check-ins": section_check_ins,
     "extra": extra_sections,
 }

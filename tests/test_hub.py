@@ -1,0 +1,78 @@
+"""The fan-out hub (api/hub.py) through the real app and real websocket frames: a live
+subscription holds no task of its own, a channel is listened to once per process, and
+every subscription still gets its frame and its own `complete`."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from api.pubsub import pair_channel
+from schema.ids import decode_id
+from tests.helpers import Api, Subscriptions
+
+CHECK_INS = """
+subscription($pairId: ID!) { checkInPosted(pairId: $pairId) { body author { name } } }"""
+POST_CHECK_IN = """
+mutation($input: PostCheckInInput!) { postCheckIn(input: $input) { userErrors { code } } }"""
+
+
+def _tasks(api: Api) -> tuple[int, int]:
+    """(tasks on the app's loop, of them still running a websocket operation)."""
+
+    async def count() -> tuple[int, int]:
+        tasks = asyncio.all_tasks()
+        running = [t for t in tasks if "run_operation" in repr(t.get_coro())]
+        return len(tasks), len(running)
+
+    return api.run(count)
+
+
+def _settled(api: Api, timeout: float = 5.0) -> int:
+    """The task count once no subscription is still being set up."""
+    deadline = time.monotonic() + timeout
+    while True:
+        total, setting_up = _tasks(api)
+        if setting_up == 0:
+            return total
+        assert time.monotonic() < deadline, "a subscription never went live"
+        time.sleep(0.01)
+
+
+def test_live_subscriptions_hold_no_task_and_share_one_listener(api: Api) -> None:
+    story = api.story()
+    pair = api.pair(story.admin, story.mentor_sign_up, story.mentee_sign_up)
+    channel = pair_channel(decode_id(pair["id"])[1])
+    with api.client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as ws:
+        client = Subscriptions(ws)
+        assert client.init(story.mentee.token)["type"] == "connection_ack"
+        client.subscribe("0", CHECK_INS, {"pairId": pair["id"]})
+        api.wait_for_listeners(pair["id"], 1)
+        one = _settled(api)
+        for n in range(1, 10):
+            client.subscribe(str(n), CHECK_INS, {"pairId": pair["id"]})
+        api.wait_for_listeners(pair["id"], 10)
+        assert _settled(api) == one  # ten live subscriptions, no more tasks than one
+        assert api.app.state.pubsub._broadcast.subscriber_count(channel) == 1
+
+        api.ok(POST_CHECK_IN, {"pairId": pair["id"], "body": "Hello"}, story.mentor.token)
+        frames = [client.receive() for _ in range(10)]
+        assert sorted(frame["id"] for frame in frames) == [str(n) for n in range(10)]
+        for frame in frames:
+            assert frame["type"] == "next"
+            assert frame["payload"] == {
+                "data": {"checkInPosted": {"body": "Hello", "author": {"name": "Maya"}}}
+            }
+
+        ws.send_json({"id": "3", "type": "complete"})
+        deadline = time.monotonic() + 5
+        while api.app.state.pubsub.listener_count(channel) != 9:
+            assert time.monotonic() < deadline, "the completed subscription kept listening"
+            time.sleep(0.01)
+        api.ok(POST_CHECK_IN, {"pairId": pair["id"], "body": "Again"}, story.mentor.token)
+        ids = sorted(client.receive()["id"] for _ in range(9))
+        assert ids == [str(n) for n in range(10) if n != 3]
+    deadline = time.monotonic() + 5
+    while api.app.state.pubsub.listener_count(channel):
+        assert time.monotonic() < deadline, "a closed connection's subscriptions kept listening"
+        time.sleep(0.01)
