@@ -49,6 +49,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         await bus.connect()
         pubsub_module.install(bus)
         app.state.pubsub = bus
+        metrics.count_tracked_objects(settings.metrics_gc_objects)
         graphql.drain.reopen()
         undo_signal_hook = shutdown.install_signal_hook(graphql.drain, settings.shutdown_grace_s)
         collector = (
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             undo_signal_hook()
             await graphql.drain.close_websockets(settings.shutdown_grace_s)
             metrics.worker_stopped()
+            metrics.count_tracked_objects(False)
             pubsub_module.install(None)
             await bus.disconnect()
             await Tortoise.close_connections()

@@ -38,6 +38,7 @@ class Settings:
     log_format: str = "auto"  # json, text, or auto: text on a terminal, else json
     metrics: bool = True  # serve Prometheus metrics at /metrics
     metrics_max_operation_names: int = 200  # distinct operation-name labels, then "other"
+    metrics_gc_objects: bool = False  # python_gc_tracked_objects: walks every object
     shutdown_grace_s: float = 10.0  # on SIGTERM: for websockets to close, then for requests
     # Fast paths, each on by default; switch them off to measure what they buy (bench/).
     graphql_caches: bool = True  # parser and validation caches

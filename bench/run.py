@@ -117,6 +117,20 @@ def cpu_seconds(pid: int) -> float:
     return times.user + times.system
 
 
+def tracked_objects(port: int) -> int:
+    """The server's python_gc_tracked_objects (METRICS_GC_OBJECTS), or 0 without it."""
+    import httpx
+
+    try:
+        text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=30).text
+    except httpx.HTTPError:
+        return 0
+    for line in text.splitlines():
+        if line.startswith("python_gc_tracked_objects "):
+            return int(float(line.split()[1]))
+    return 0
+
+
 def gc_pauses(port: int) -> tuple[int, float, int]:
     """(passes, seconds, passes over 50 ms) from the server's python_gc_pause_seconds;
     zeros when the server has no such metric (the bare broadcaster, GC_POLICY off)."""
@@ -365,6 +379,7 @@ class FanoutResult:
     max_ms: float
     connect_s: float
     rate: float = 0.0  # check-ins per second asked of the poster
+    objects_per_subscription: float = 0.0  # tracked by the collector, frozen ones included
     repeat: bool = False  # this phase repeats the one before, which missed its bound
     # While the poster ran: the server's CPU seconds per accepted check-in (its deliveries
     # included), the machine's idle CPU share (a neighbour shows as a low figure), and
@@ -454,6 +469,7 @@ def run_fanout(  # noqa: PLR0913
     path = "/graphql" if mode == "api" else "/ws"
     urls = [f"ws://127.0.0.1:{one.port}{path}" for one in group]
     _wait_quiet(group, 5.0)
+    objects_before = sum(tracked_objects(one.port) for one in group) if mode == "api" else 0
     before = sum(rss(one.pid) for one in group)
     connect_started = time.monotonic()
     results: list[FanoutResult] = []
@@ -470,10 +486,12 @@ def run_fanout(  # noqa: PLR0913
         connect_s = time.monotonic() - connect_started
         after = sum(rss(one.pid) for one in group)
         per_subscription = (after - before) / subscriptions if subscriptions else 0.0
+        objects_after = sum(tracked_objects(one.port) for one in group) if mode == "api" else 0
+        objects = (objects_after - objects_before) / subscriptions if objects_after else 0.0
         ctx.log(
             f"({'c' if mode == 'api' else 'c, bare'}) {subscriptions} subscriptions in "
             f"{connect_s:.1f} s; RSS {before / 2**20:.1f} -> {after / 2**20:.1f} MiB, "
-            f"{per_subscription / 1024:.1f} KiB each"
+            f"{per_subscription / 1024:.1f} KiB and {objects:.0f} tracked objects each"
         )
         targets = [
             {
@@ -495,6 +513,7 @@ def run_fanout(  # noqa: PLR0913
             result = _phase(ctx, mode, group, children, targets, rate, phase)
             result.subscriptions = subscriptions
             result.rss_per_subscription_b = per_subscription
+            result.objects_per_subscription = objects
             result.connect_s = connect_s
             result.repeat = repeat
             results.append(result)
@@ -771,6 +790,13 @@ def section_fanout(ctx: Context) -> None:
             _ratio(ours.rss_per_subscription_b, ref.rss_per_subscription_b),
             "≤40 KiB",
             ours.rss_per_subscription_b <= 40 * 1024,
+        )
+    )
+    report.add(
+        Row(
+            "d.objects",
+            f"(d) objects the collector tracks per idle subscription ({ours.subscriptions})",
+            f"{ours.objects_per_subscription:.0f}",
         )
     )
 

@@ -35,6 +35,7 @@ def api_env(database_url: str, **extra: str) -> dict[str, str]:
         "WS_INIT_TIMEOUT_S": "60",
         "WS_MAX_SUBSCRIPTIONS": "20",
         "LOG_LEVEL": "warning",
+        "METRICS_GC_OBJECTS": "true",  # objects per subscription, (d)
         **extra,
     }
 
