@@ -286,6 +286,8 @@ class PingingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, Any]):
         await super().handle_connection_init(message)
         if self.connection_acknowledged:
             self.view.keepalive.add(self)
+            # Cancelled by the init, and done: a long-lived connection need not keep it.
+            self.connection_init_timeout_task = None
 
     async def handle_pong(self, message: Any) -> None:
         self.view.keepalive.pong(self)

@@ -33,10 +33,11 @@ class LiveSubscription:
     """A subscription as the hub holds it (api.hub.Listener): its channel, what it
     buffered before going live, and the transport's sink once handed off."""
 
-    __slots__ = ("channel", "backlog", "sink", "failed")
+    __slots__ = ("channel", "context", "backlog", "sink", "failed")
 
-    def __init__(self, channel: str) -> None:
+    def __init__(self, channel: str, context: Any) -> None:
         self.channel = channel
+        self.context = context  # the connection's (api.context.Context)
         self.backlog: list[dict[str, Any]] | None = []
         self.sink: Sink | None = None
         self.failed: Exception | None = None
@@ -55,7 +56,11 @@ class LiveSubscription:
 
     async def deliver(self, value: Any) -> None:
         assert self.sink is not None  # the hub delivers only after going live
-        await self.sink.emit(value)
+        try:
+            await self.sink.emit(value)
+        finally:
+            # The event's loaders are done with: an idle connection keeps none.
+            self.context.refresh_loaders()
 
     def finish(self) -> None:
         """The subscription's last event was sent: leave the hub, then `complete`."""
@@ -97,6 +102,7 @@ async def run(listener: LiveSubscription) -> AsyncGenerator[Any, None]:
         if listener.over():
             return
         handed_off = True
+        listener.context.refresh_loaders()  # what set-up loaded is not kept while idle
         yield HandOff(listener)
         raise RuntimeError("a live subscription needs the websocket transport (api/graphql.py)")
     finally:

@@ -132,12 +132,11 @@ class NotificationSubscriptions:
 class NotificationListener(LiveSubscription):
     """One person's `viewerNotifications`, as the hub holds it once live."""
 
-    __slots__ = ("user_pk", "context")
+    __slots__ = ("user_pk",)
 
     def __init__(self, user_pk: int, context: Any) -> None:
-        super().__init__(pubsub.user_channel(user_pk))
+        super().__init__(pubsub.user_channel(user_pk), context)
         self.user_pk = user_pk
-        self.context = context
 
     async def receive(self, message: dict[str, Any]) -> None:
         notification = await notifications_service.published(self.user_pk, message)

@@ -130,7 +130,7 @@ Select = Callable[[PairEventModel, EventRows], Any]
 class PairListener(LiveSubscription):
     """One member's subscription to a pair's events, as the hub holds it once live."""
 
-    __slots__ = ("follower", "since", "context", "select", "hidden", "other")
+    __slots__ = ("follower", "since", "select", "hidden", "other")
 
     def __init__(  # noqa: PLR0913, PLR0917
         self,
@@ -141,10 +141,9 @@ class PairListener(LiveSubscription):
         hidden: bool,
         since: int | None,
     ) -> None:
-        super().__init__(pubsub.pair_channel(pair.pk))
+        super().__init__(pubsub.pair_channel(pair.pk), context)
         self.follower = events_service.Follower(pair.pk, 0)
         self.since = since
-        self.context = context
         self.select = select
         self.hidden = hidden
         self.other = pair.mentee_id if viewer_pk == pair.mentor_id else pair.mentor_id
