@@ -270,7 +270,8 @@ class PingingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, Any]):
         self.pong_due: float | None = None
         self.live: dict[str, LiveOperation] = {}
         self._handoffs: dict[str, HandOff] = {}
-        self.outbox: deque[tuple[str, str]] = deque()
+        # Frames waiting for the writer; made when one waits (an empty deque is 600 B).
+        self.outbox: deque[tuple[str, str]] | None = None
         self.writer: asyncio.Task | None = None
 
     async def handle(self) -> None:
@@ -335,7 +336,9 @@ class PingingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, Any]):
             return
         listener.sink = live
         self.live[operation.id] = live
-        operation.task = None  # done: nothing of Strawberry's operation is left running
+        # Done: nothing of Strawberry's operation is left running, or needed again.
+        operation.task = None
+        operation.query, operation.variables = "", None
         if listener.failed is not None:  # delivery broke during the hand-off
             live.end(listener.failed)
             return
@@ -348,7 +351,7 @@ class PingingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, Any]):
         if result.errors:
             payload["errors"] = [error.formatted for error in result.errors]
         text = self.view.frame_text({"id": live.id, "type": "next", "payload": payload})
-        if len(self.outbox) < self.view.settings.ws_max_pending_frames:
+        if self.outbox is None or len(self.outbox) < self.view.settings.ws_max_pending_frames:
             self._push(live.id, text)
             return
         log.warning("a websocket client stopped reading: subscription %s ended", live.id)
@@ -373,6 +376,8 @@ class PingingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, Any]):
         live.closed(error)
 
     def _push(self, op_id: str, text: str) -> None:
+        if self.outbox is None:
+            self.outbox = deque()
         self.outbox.append((op_id, text))
         if self.writer is None:
             self.writer = asyncio.create_task(self._write())
@@ -383,8 +388,9 @@ class PingingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, Any]):
                 _, text = self.outbox.popleft()
                 await self.websocket.send_text(text)
         except (WebSocketDisconnected, WebSocketDisconnect, RuntimeError, OSError):
-            self.outbox.clear()  # the connection is gone; its shutdown ends the rest
+            pass  # the connection is gone; its shutdown ends the rest
         finally:
+            self.outbox = None
             self.writer = None
 
     async def cleanup_operation(self, operation_id: str) -> None:
