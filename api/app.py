@@ -104,4 +104,5 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     app.state.settings = settings
     app.state.drain = graphql.drain
+    app.state.schema = graphql.schema  # its plan cache, for tests (schema/plan.py)
     return app

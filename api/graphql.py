@@ -75,6 +75,7 @@ from api.context import Context
 from api.errors import SlowConsumer
 from api.keepalive import Keepalive
 from api.settings import Settings
+from schema import pipeline
 from schema.live import HandOff
 from schema.pipeline import finish_live_result, live_error_result
 
@@ -607,8 +608,22 @@ class MentorshipGraphQL(GraphQL):
         allowed = {OperationType.QUERY}
         if method == "POST":
             allowed.add(OperationType.MUTATION)
+        lane = pipeline.plans_of(self.schema)
+        plan: Any = False
+        if lane is not None and isinstance(request_data.query, str):
+            plan = lane[1].get(request_data.query, request_data.operation_name)
+            if plan:
+                return await pipeline.execute_planned(
+                    lane[0],
+                    plan,
+                    context,
+                    request_data.variables,
+                    request_data.operation_name,
+                    root_value,
+                    request_data.extensions,
+                )
         try:
-            return await self.schema.execute(
+            result = await self.schema.execute(
                 request_data.query,
                 root_value=root_value,
                 variable_values=request_data.variables,
@@ -633,6 +648,11 @@ class MentorshipGraphQL(GraphQL):
             raise HTTPRefusal(400, error.as_http_error_reason()) from error
         except MissingQueryError as error:
             raise HTTPRefusal(400, "No GraphQL query found in the request.") from error
+        if plan is False and lane is not None:  # unknown so far: learn it
+            pipeline.learn_plan(
+                self.schema, lane[1], request_data.query, request_data.operation_name, result
+            )
+        return result
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         token = None

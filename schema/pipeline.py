@@ -42,6 +42,7 @@ from schema.errors import ErrorCodes, log_faults
 from schema.limits import TokenLimit, hide_suggestions, validation_rules
 from schema.live import HandOff
 from schema.observability import OperationObserver
+from schema.plan import Plan, PlanCache, compile_plan, execute_plan
 
 CACHE_SIZE = 1000
 _MASKING = ErrorCodes()  # keeps no state of its own: one for every operation
@@ -61,6 +62,7 @@ class _Shared:
         self.validate = (
             lru_cache(maxsize=CACHE_SIZE)(validate_document) if settings.graphql_caches else None
         )
+        self.plans = PlanCache(CACHE_SIZE) if settings.graphql_caches else None
 
 
 class RequestPipeline(OperationObserver):
@@ -212,4 +214,74 @@ def schema_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]
         return RequestPipeline(shared)
 
     factory.counter = shared.rate_limit.counter  # type: ignore[attr-defined]  # for tests
+    factory.shared = shared  # type: ignore[attr-defined]  # for the plans (below)
     return [factory]
+
+
+# --- the compiled-plan lane (schema/plan.py) -------------------------------------------
+
+
+def plans_of(schema: Any) -> tuple[_Shared, PlanCache] | None:
+    """The schema's pipeline state and plan cache, when plans are on (GRAPHQL_CACHES)."""
+    for factory in schema.extensions:
+        shared = getattr(factory, "shared", None)
+        if isinstance(shared, _Shared) and shared.plans is not None:
+            return shared, shared.plans
+    return None
+
+
+def learn_plan(
+    schema: Any, plans: PlanCache, query: str, operation_name: str | None, result: Any
+) -> None:
+    """After Strawberry executed a document with no request error (parsing, validation,
+    the limits and variable coercion all passed), compile it for the next requests."""
+    if getattr(result, "data", None) is None:
+        return
+    try:
+        document = parse(query)
+    except GraphQLError:  # pragma: no cover - it was just parsed
+        return
+    plans.put(query, operation_name, compile_plan(schema._schema, document, operation_name))
+
+
+async def execute_planned(  # noqa: PLR0913, PLR0917
+    shared: _Shared,
+    plan: Plan,
+    context: Any,
+    variables: dict[str, Any] | None,
+    operation_name: str | None,
+    root_value: Any,
+    operation_extensions: dict[str, Any] | None,
+) -> StrawberryExecutionResult:
+    """A planned query with what the pipeline does around any query: faults logged,
+    codes and masking, suggestions cut, then the log line and metrics."""
+    started = time.perf_counter()
+    if operation_name is None and plan.operation.name is not None:
+        operation_name = plan.operation.name.value
+    label = shared.names.label(operation_name)
+    raised: BaseException | None = None
+    result: StrawberryExecutionResult | None = None
+    try:
+        planned = await execute_plan(plan, context, variables, root_value, operation_extensions)
+        result = StrawberryExecutionResult(data=planned.data, errors=planned.errors)
+        if result.errors:
+            log_faults(result.errors, operation_name)
+            _MASKING._process_result(result)
+            errors = result.errors
+            if shared.hide_suggestions:
+                errors = hide_suggestions(errors)
+            result.errors = [shared.tokens.coded(error) for error in errors]
+        return result
+    except (asyncio.CancelledError, GeneratorExit):
+        raise
+    except BaseException as error:
+        raised = error
+        raise
+    finally:
+        seconds = time.perf_counter() - started
+        if raised is not None:
+            codes = [observability.error_code(raised)]
+        else:
+            codes = [observability.error_code(error) for error in (result.errors or [])]  # type: ignore[union-attr]
+        data = getattr(result, "data", None)
+        observability.record(label, "query", operation_name, seconds, codes, data)

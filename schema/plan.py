@@ -1,0 +1,604 @@
+"""Compiled plans: a validated query document executed without re-deciding its shape.
+
+graphql-core executes every request from the document: it collects each selection's
+fields, finds each field's definition and resolver, reads its arguments and picks how
+to complete its value, for every object of every list, every time. For a document
+already parsed, validated and executed without a request error, all of that is the
+same on each request. A `Plan` decides it once (lazily, the first time each selection
+meets each runtime type) into `Step`s, and each request only moves values through them.
+
+What a step holds is shared by every request: the response key, the field nodes, the
+definition, the resolver (or, for a plain attribute, its name), the arguments when they
+are literals, and the steps of its sub-selection per runtime type. What a request owns
+(the resolve info, variable values, loaders, the result and its errors) lives in `_Run`.
+
+The semantics are GraphQL's, as graphql-core 3.3 gives them:
+
+- Resolvers are the schema's own (Strawberry's wrappers, with their permission checks
+  and argument conversion); only fields Strawberry itself marks as plain attributes
+  (`_is_default`) are read directly.
+- A resolver's error is located at its path; a null in a non-null position propagates to
+  the nearest nullable ancestor, and an error inside an already nulled position is not
+  reported (graphql-core's `CollectedErrors`).
+- `@skip` and `@include` with variables: the steps are kept per value of those variables.
+- Fragments and abstract types: a value of an interface or union is resolved to its
+  object type by the type's `resolve_type`, and checked as graphql-core checks it.
+- Awaitables are gathered level by level, so DataLoader batching is what it was: every
+  load of a level is asked for before any is awaited.
+
+Not planned (Strawberry keeps them): mutations, subscriptions, introspection
+(`__schema`, `__type`), `@defer`/`@stream`, fragment variables, and a resolver that
+returns an async iterable. `object.is_type_of` is not called: the plan knows each
+object's type from the schema, which is what `is_type_of` would check.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    GraphQLAbstractType,
+    GraphQLError,
+    GraphQLField,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    OperationType,
+    Undefined,
+    VariableNode,
+    get_operation_ast,
+    is_abstract_type,
+    is_leaf_type,
+    is_list_type,
+    is_non_null_type,
+    is_object_type,
+    located_error,
+    visit,
+)
+from graphql.execution.collect_fields import (
+    FieldDetails,
+    FragmentDetails,
+    collect_fields,
+    collect_subfields,
+)
+from graphql.execution.executor import Executor, default_type_resolver
+from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
+from graphql.language import ArgumentNode, DirectiveNode, FragmentDefinitionNode, Visitor
+from graphql.pyutils import Path, is_awaitable, is_iterable
+from strawberry.schema.schema import _OperationContextAwareGraphQLResolveInfo
+
+_UNPLANNED_FIELDS = frozenset({"__schema", "__type"})
+_UNPLANNED_DIRECTIVES = frozenset({"defer", "stream"})
+
+
+class _Shape(Visitor):
+    """What decides whether a document can be planned, and which variables the steps
+    depend on (those of `@skip`/`@include`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.plannable = True
+        self.directive_variables: set[str] = set()
+
+    def enter_field(self, node: FieldNode, *_args: Any) -> None:
+        if node.name.value in _UNPLANNED_FIELDS:
+            self.plannable = False
+
+    def enter_directive(self, node: DirectiveNode, *_args: Any) -> None:
+        name = node.name.value
+        if name in _UNPLANNED_DIRECTIVES:
+            self.plannable = False
+        elif name in ("skip", "include"):
+            for argument in node.arguments or ():
+                if isinstance(argument.value, VariableNode):
+                    self.directive_variables.add(argument.value.name.value)
+
+    def enter_fragment_definition(self, node: FragmentDefinitionNode, *_args: Any) -> None:
+        if node.variable_definitions:
+            self.plannable = False
+
+
+def _uses_variables(arguments: Iterable[ArgumentNode]) -> bool:
+    found = False
+
+    class Finder(Visitor):
+        def enter_variable(self, *_args: Any) -> None:
+            nonlocal found
+            found = True
+
+    for argument in arguments or ():
+        visit(argument, Finder())
+    return found
+
+
+class Step:
+    """One response key of one selection on one object type: decided once, shared."""
+
+    __slots__ = (
+        "arguments",
+        "attribute",
+        "default_resolver",
+        "definition",
+        "details",
+        "key",
+        "name",
+        "nodes",
+        "parent_type",
+        "resolve",
+        "return_type",
+        "static_arguments",
+        "subplans",
+        "typename",
+    )
+
+    def __init__(
+        self,
+        key: str,
+        details: list[FieldDetails],
+        parent_type: GraphQLObjectType,
+        variables: VariableValues,
+    ) -> None:
+        self.key = key
+        self.details = details
+        self.nodes: list[FieldNode] = [detail.node for detail in details]
+        self.name = self.nodes[0].name.value
+        self.parent_type = parent_type
+        self.typename = self.name == "__typename"
+        self.subplans: dict[str, list[Step]] = {}  # runtime type name -> its steps
+        self.static_arguments: dict[str, Any] | None = None
+        self.attribute: str | None = None
+        self.default_resolver: Callable[[Any, str], Any] | None = None
+        self.resolve: Callable[..., Any] | None = None
+        if self.typename:
+            return
+        definition: GraphQLField = parent_type.fields[self.name]
+        self.definition = definition
+        self.return_type: GraphQLOutputType = definition.type
+        self.arguments = bool(definition.args)
+        node = self.nodes[0]
+        if self.arguments and not _uses_variables(node.arguments):
+            self.static_arguments = get_argument_values(definition, node, variables)
+        resolve = definition.resolve
+        strawberry_field = (definition.extensions or {}).get("strawberry-definition")
+        if resolve is not None and getattr(resolve, "_is_default", False) and strawberry_field:
+            self.attribute = strawberry_field.python_name
+            self.default_resolver = strawberry_field.default_resolver
+        else:
+            self.resolve = resolve or _default_field_resolver
+
+
+def _default_field_resolver(source: Any, info: Any, **_arguments: Any) -> Any:
+    """graphql-core's default, for a field without a resolver (none in this schema)."""
+    from graphql import default_field_resolver
+
+    return default_field_resolver(source, info, **_arguments)
+
+
+class Plan:
+    """A query document, compiled for one schema. Build it with `compile_plan`."""
+
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        operation: OperationDefinitionNode,
+        directive_variables: tuple[str, ...],
+    ) -> None:
+        self.schema = schema
+        self.document = document
+        self.operation = operation
+        self.root_type = schema.query_type
+        self.directive_variables = directive_variables
+        self.fragments: dict[str, FragmentDetails] = {}
+        self.fragment_nodes: dict[str, FragmentDefinitionNode] = {}
+        for definition in document.definitions:
+            if isinstance(definition, FragmentDefinitionNode):
+                self.fragments[definition.name.value] = FragmentDetails(definition)
+                self.fragment_nodes[definition.name.value] = definition
+        self._roots: dict[tuple[Any, ...], list[Step]] = {}
+        self._type_check = _TypeCheck(schema)
+
+    def root_steps(self, variables: VariableValues) -> tuple[tuple[Any, ...], list[Step]]:
+        key = self.directive_key(variables)
+        steps = self._roots.get(key)
+        if steps is None:
+            assert self.root_type is not None
+            grouped = collect_fields(
+                self.schema, self.fragments, variables, self.root_type, self.operation
+            ).grouped_field_set
+            steps = [
+                Step(name, details, self.root_type, variables) for name, details in grouped.items()
+            ]
+            self._roots[key] = steps
+        return key, steps
+
+    def sub_steps(
+        self, step: Step, runtime_type: GraphQLObjectType, variables: VariableValues
+    ) -> list[Step]:
+        """The steps of `step`'s sub-selection on `runtime_type` (the caller's steps
+        already belong to one value of the directive variables)."""
+        steps = step.subplans.get(runtime_type.name)
+        if steps is None:
+            grouped = collect_subfields(
+                self.schema,
+                self.fragments,
+                variables,
+                self.operation,
+                runtime_type,
+                step.details,
+            ).grouped_field_set
+            steps = [
+                Step(name, details, runtime_type, variables) for name, details in grouped.items()
+            ]
+            step.subplans[runtime_type.name] = steps
+        return steps
+
+    def directive_key(self, variables: VariableValues) -> tuple[Any, ...]:
+        if not self.directive_variables:
+            return ()
+        coerced = variables.coerced
+        return tuple(bool(coerced.get(name)) for name in self.directive_variables)
+
+
+class _TypeCheck:
+    """graphql-core's own runtime-type checks for abstract values (the method reads only
+    `self.schema`)."""
+
+    def __init__(self, schema: GraphQLSchema) -> None:
+        self.schema = schema
+
+    def runtime_type(
+        self, name: Any, abstract: GraphQLAbstractType, step: Step, info: Any, value: Any
+    ) -> GraphQLObjectType:
+        return Executor.ensure_valid_runtime_type(
+            self,  # type: ignore[arg-type]
+            name,
+            abstract,
+            step.details,
+            info,
+            value,
+        )
+
+
+def compile_plan(
+    schema: GraphQLSchema, document: DocumentNode, operation_name: str | None
+) -> Plan | None:
+    """A plan for the document's query operation, or None when it is not plannable."""
+    operation = get_operation_ast(document, operation_name)
+    if operation is None or operation.operation is not OperationType.QUERY:
+        return None
+    shape = _Shape()
+    visit(document, shape)
+    if not shape.plannable:
+        return None
+    return Plan(schema, document, operation, tuple(sorted(shape.directive_variables)))
+
+
+class PlanCache:
+    """Plans by (document text, operation name), least recently used out first. A key
+    whose document cannot be planned is remembered as None, so it is not tried again."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._plans: OrderedDict[tuple[str, str | None], Plan | None] = OrderedDict()
+
+    def get(self, query: str, operation_name: str | None) -> Plan | None | bool:
+        """The plan; None for a document known to be unplannable; False when unknown."""
+        key = (query, operation_name)
+        if key not in self._plans:
+            return False
+        self._plans.move_to_end(key)
+        return self._plans[key]
+
+    def put(self, query: str, operation_name: str | None, plan: Plan | None) -> None:
+        self._plans[(query, operation_name)] = plan
+        self._plans.move_to_end((query, operation_name))
+        while len(self._plans) > self.size:
+            self._plans.popitem(last=False)
+
+    def forget(self, query: str, operation_name: str | None) -> None:
+        """Drop one document's plan (tests use it to run Strawberry's path again)."""
+        self._plans.pop((query, operation_name), None)
+
+    def __len__(self) -> int:
+        return len(self._plans)
+
+
+class _Slot:
+    """Where a completed object or list sits: its container and key, whether that
+    position may be null, and the slot of the container (for null propagation)."""
+
+    __slots__ = ("container", "key", "nullable", "parent", "path")
+
+    def __init__(
+        self, container: Any, key: Any, nullable: bool, parent: _Slot | None, path: Path | None
+    ) -> None:
+        self.container = container
+        self.key = key
+        self.nullable = nullable
+        self.parent = parent
+        self.path = path
+
+
+class PlanResult:
+    """What a planned execution gives: graphql-core's result fields."""
+
+    __slots__ = ("data", "errors")
+
+    def __init__(self, data: dict[str, Any] | None, errors: list[GraphQLError] | None) -> None:
+        self.data = data
+        self.errors = errors
+
+
+async def execute_plan(
+    plan: Plan,
+    context: Any,
+    variable_inputs: dict[str, Any] | None,
+    root_value: Any = None,
+    operation_extensions: dict[str, Any] | None = None,
+) -> PlanResult:
+    """Run `plan` for one request. Variable errors are a request error, as in graphql-core."""
+    coerced = get_variable_values(
+        plan.schema, plan.operation.variable_definitions or [], variable_inputs or {}, 50
+    )
+    if isinstance(coerced, list):
+        return PlanResult(None, coerced)
+    run = _Run(plan, context, coerced, root_value, operation_extensions)
+    return await run.execute()
+
+
+class _Run:
+    """One request's execution of a plan: everything here belongs to this request."""
+
+    __slots__ = (
+        "context",
+        "data",
+        "errors",
+        "extensions",
+        "nulled",
+        "pending",
+        "plan",
+        "root",
+        "variables",
+    )
+
+    def __init__(
+        self,
+        plan: Plan,
+        context: Any,
+        variables: VariableValues,
+        root_value: Any,
+        operation_extensions: dict[str, Any] | None,
+    ) -> None:
+        self.plan = plan
+        self.context = context
+        self.variables = variables
+        self.root = root_value
+        self.extensions = operation_extensions
+        self.errors: list[GraphQLError] = []
+        self.nulled: set[Path | None] = set()
+        self.pending: list[tuple[Any, Step, Path, Any, Any, _Slot | None, Any]] = []
+        self.data: dict[str, Any] | None = {}
+
+    async def execute(self) -> PlanResult:
+        plan = self.plan
+        assert plan.root_type is not None
+        _key, steps = plan.root_steps(self.variables)
+        data = self.data
+        assert data is not None
+        self._fields(steps, plan.root_type, self.root, data, None, None)
+        while self.pending:
+            batch, self.pending = self.pending, []
+            outcomes = await asyncio.gather(*(item[0] for item in batch), return_exceptions=True)
+            for (_awaitable, step, path, container, key, slot, info), outcome in zip(
+                batch, outcomes, strict=True
+            ):
+                if isinstance(outcome, BaseException) and not isinstance(outcome, Exception):
+                    raise outcome  # cancellation and the like are not field errors
+                self._complete_position(
+                    step, step.return_type, outcome, path, container, key, slot, info
+                )
+        return PlanResult(self.data, self.errors or None)
+
+    # --- fields ----------------------------------------------------------------------
+
+    def _fields(
+        self,
+        steps: list[Step],
+        parent_type: GraphQLObjectType,
+        source: Any,
+        out: dict[str, Any],
+        slot: _Slot | None,
+        path: Path | None,
+    ) -> None:
+        for step in steps:
+            key = step.key
+            if step.typename:
+                out[key] = parent_type.name
+                continue
+            field_path = Path(path, key, parent_type.name)
+            out[key] = None  # keeps the response's key order
+            info = None
+            try:
+                if step.attribute is not None:
+                    value = step.default_resolver(source, step.attribute)  # type: ignore[misc]
+                else:
+                    info = self._info(step, parent_type, field_path)
+                    if step.static_arguments is not None:
+                        arguments = step.static_arguments
+                    elif step.arguments:
+                        arguments = get_argument_values(
+                            step.definition, step.nodes[0], self.variables
+                        )
+                    else:
+                        arguments = {}
+                    value = step.resolve(source, info, **arguments)  # type: ignore[misc]
+            except Exception as error:
+                self._field_error(error, step, step.return_type, field_path, out, key, slot)
+                continue
+            self._complete_position(step, step.return_type, value, field_path, out, key, slot, info)
+
+    def _info(self, step: Step, parent_type: GraphQLObjectType, path: Path) -> Any:
+        plan = self.plan
+        return _OperationContextAwareGraphQLResolveInfo(
+            step.name,
+            step.nodes,
+            step.return_type,
+            parent_type,
+            path,
+            plan.schema,
+            plan.fragment_nodes,
+            self.root,
+            plan.operation,
+            self.variables.coerced,
+            self.context,
+            is_awaitable,
+            None,
+            None,
+            self.extensions,
+        )
+
+    # --- completion ------------------------------------------------------------------
+
+    def _complete_position(  # noqa: PLR0913, PLR0917
+        self,
+        step: Step,
+        type_: GraphQLOutputType,
+        value: Any,
+        path: Path,
+        container: Any,
+        key: Any,
+        slot: _Slot | None,
+        info: Any,
+    ) -> None:
+        """Complete `value` of `type_` into container[key]; an error there is handled
+        as graphql-core handles a field's (or a list item's) error."""
+        if is_awaitable(value):
+            self.pending.append((value, step, path, container, key, slot, info))
+            return
+        try:
+            if isinstance(value, Exception):
+                raise value
+            self._complete(step, type_, value, path, container, key, slot, info)
+        except Exception as error:
+            self._field_error(error, step, type_, path, container, key, slot)
+
+    def _complete(  # noqa: PLR0913, PLR0917
+        self,
+        step: Step,
+        type_: GraphQLOutputType,
+        value: Any,
+        path: Path,
+        container: Any,
+        key: Any,
+        slot: _Slot | None,
+        info: Any,
+    ) -> None:
+        non_null = is_non_null_type(type_)
+        inner: Any = type_.of_type if isinstance(type_, GraphQLNonNull) else type_
+        if value is None or value is Undefined:
+            if non_null:
+                raise TypeError(
+                    f"Cannot return null for non-nullable field {step.parent_type}.{step.name}."
+                )
+            container[key] = None
+            return
+        if is_leaf_type(inner):
+            completed = inner.coerce_output_value(value)
+            if completed is Undefined or completed is None:
+                from graphql.pyutils import inspect
+
+                raise TypeError(
+                    f"Expected `{inspect(inner)}.coerce_output_value({inspect(value)})` to"
+                    f" return non-nullable value, returned: {inspect(completed)}"
+                )
+            container[key] = completed
+            return
+        if is_list_type(inner):
+            if not is_iterable(value):
+                raise GraphQLError(
+                    "Expected Iterable, but did not find one for field"
+                    f" '{step.parent_type}.{step.name}'."
+                )
+            items = list(value)
+            completed_list: list[Any] = [None] * len(items)
+            container[key] = completed_list
+            list_slot = _Slot(container, key, not non_null, slot, path)
+            item_type = inner.of_type if isinstance(inner, GraphQLList) else inner
+            for index, item in enumerate(items):
+                self._complete_position(
+                    step,
+                    item_type,
+                    item,
+                    Path(path, index, None),
+                    completed_list,
+                    index,
+                    list_slot,
+                    info,
+                )
+            return
+        if is_abstract_type(inner):
+            info = info or self._info(step, step.parent_type, path)
+            resolve_type = inner.resolve_type or default_type_resolver
+            name = resolve_type(value, info, inner)
+            if is_awaitable(name):
+                raise TypeError("An abstract type resolved asynchronously is not planned.")
+            runtime = self.plan._type_check.runtime_type(name, inner, step, info, value)
+        elif is_object_type(inner):
+            runtime = inner
+        else:  # pragma: no cover - validation admits no other output type
+            raise TypeError(f"Cannot complete value of unexpected output type {inner}.")
+        out: dict[str, Any] = {}
+        container[key] = out
+        object_slot = _Slot(container, key, not non_null, slot, path)
+        steps = self.plan.sub_steps(step, runtime, self.variables)
+        self._fields(steps, runtime, value, out, object_slot, path)
+
+    # --- errors ----------------------------------------------------------------------
+
+    def _field_error(  # noqa: PLR0913, PLR0917
+        self,
+        raw: Exception,
+        step: Step,
+        type_: GraphQLOutputType,
+        path: Path,
+        container: Any,
+        key: Any,
+        slot: _Slot | None,
+    ) -> None:
+        error = located_error(raw, step.nodes, path.as_list())
+        if not is_non_null_type(type_):
+            container[key] = None
+            self._add(error, path)
+            return
+        while slot is not None:  # to the nearest nullable ancestor
+            if slot.nullable:
+                slot.container[slot.key] = None
+                self._add(error, slot.path)
+                return
+            slot = slot.parent
+        self.data = None
+        self._add(error, None)
+
+    def _add(self, error: GraphQLError, path: Path | None) -> None:
+        nulled = self.nulled
+        if None in nulled:
+            return
+        position = path
+        while position is not None:
+            if position in nulled:
+                return
+            position = position.prev
+        nulled.add(path)
+        self.errors.append(error)
+
+
+__all__ = ["Plan", "PlanCache", "PlanResult", "compile_plan", "execute_plan"]

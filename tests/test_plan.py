@@ -1,0 +1,196 @@
+"""The compiled-plan lane (schema/plan.py) answers exactly as Strawberry does.
+
+Each case is sent twice as the same viewer: first with its plan forgotten, so that
+Strawberry executes it (and the lane learns it), then again, when a plannable query runs
+on its plan. `data` and the errors (message, path and code, in any order) must be the
+same both times, and the plan may not run more SQL statements. (It can run fewer: it
+gathers a whole level's loads before awaiting any, where graphql-core's scheduling now
+and then splits one DataLoader batch over two ticks; the fixed pages' counts are
+asserted in tests/test_query_counts.py.) The cases are the fuzzer's (tests/test_fuzz.py):
+its probes of every sensitive field with IDs from a seeded world, whole documents generated
+from the schema (valid and invalid), and argument-taking queries through variables; each
+goes out as every viewer there (anonymous, a garbage token, an outsider, two pair members
+and a group admin). Mutations are left out: sent twice they would change the world.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections import Counter
+from typing import Any
+
+import graphql
+import httpx
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from schema import pipeline
+from tests.test_fuzz import (
+    FUZZ_SETTINGS,
+    PROBES,
+    World,
+    documents,
+    probes,
+    variable_operations,
+)
+from tests.test_fuzz import world as world  # noqa: PLC0414  (the fuzzer's seeded world, as a fixture here)
+from tests.test_query_counts import counting_statements
+
+STATS: Counter[str] = Counter()
+# Each example is sent twice as six viewers: fewer examples than the fuzzer's own.
+PLAN_SETTINGS = settings(FUZZ_SETTINGS, max_examples=int(os.environ.get("PLAN_EXAMPLES", "60")))
+
+
+def _mutates(query: Any) -> bool:
+    """True for a document with a mutation (unparseable ones are sent: both refuse)."""
+    if not isinstance(query, str):
+        return False
+    try:
+        document = graphql.parse(query)
+    except graphql.GraphQLError:
+        return False
+    return any(
+        isinstance(d, graphql.OperationDefinitionNode)
+        and d.operation is graphql.OperationType.MUTATION
+        for d in document.definitions
+    )
+
+
+# Fields whose value is the moment of the request: the two runs differ by design.
+NOW_FIELDS = frozenset({"exportedAt"})
+
+
+def _without_now(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_now(v) for k, v in value.items() if k not in NOW_FIELDS}
+    if isinstance(value, list):
+        return [_without_now(item) for item in value]
+    return value
+
+
+def _comparable(body: dict[str, Any]) -> tuple[Any, list[Any]]:
+    errors = [
+        (e.get("message"), e.get("path"), (e.get("extensions") or {}).get("code"))
+        for e in body.get("errors") or []
+    ]
+    return _without_now(body.get("data")), sorted(errors, key=repr)
+
+
+def _send(world: World, token: str | None, payload: dict[str, Any]) -> tuple[int, Any, list[str]]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    with counting_statements() as statements:
+        response = world.api.client.post("/graphql", json=payload, headers=headers)
+    try:
+        body = response.json()
+    except json.JSONDecodeError:
+        body = response.text
+    return response.status_code, body, statements.lines
+
+
+def both_ways(world: World, payload: dict[str, Any]) -> None:
+    """Every viewer sends `payload` through Strawberry, then through the plan lane."""
+    lane = pipeline.plans_of(world.api.app.state.schema)
+    assert lane is not None, "GRAPHQL_CACHES is on by default"
+    plans = lane[1]
+    query, name = payload.get("query"), payload.get("operationName")
+    for viewer in world.viewers.values():
+        if isinstance(query, str) and isinstance(name, (str, type(None))):
+            plans.forget(query, name)
+        first = _send(world, viewer.token, payload)
+        planned = (
+            isinstance(query, str)
+            and isinstance(name, (str, type(None)))
+            and bool(plans.get(query, name))
+        )
+        second = _send(world, viewer.token, payload)
+        STATS["planned" if planned else "not planned"] += 1
+        assert first[0] == second[0], f"HTTP {first[0]} then {second[0]} as {viewer.name}"
+        if isinstance(first[1], dict) and isinstance(second[1], dict):
+            assert _comparable(first[1]) == _comparable(second[1]), (
+                f"as {viewer.name} (planned: {planned}):\n{first[1]}\n{second[1]}"
+            )
+        else:
+            assert first[1] == second[1]
+        assert len(second[2]) <= len(first[2]), (
+            f"{len(first[2])} then {len(second[2])} SQL statements as {viewer.name} "
+            f"(planned: {planned}) for {payload}:\n"
+            + "\n".join(first[2])
+            + "\n--\n"
+            + "\n".join(second[2])
+        )
+
+
+def test_the_probes_of_every_sensitive_field_are_answered_the_same(world: World) -> None:
+    """Deep selections with fragments on every Node type, by every seeded ID."""
+    for kind in ("node", "pair", "program", "group"):
+        for id_ in world.ids:
+            both_ways(world, {"query": PROBES[kind], "variables": {"id": id_}})
+    both_ways(world, {"query": PROBES["nodes"], "variables": {"ids": world.ids[:40]}})
+    both_ways(world, {"query": PROBES["viewer"]})
+    both_ways(world, {"query": PROBES["groups"]})
+
+
+def test_skip_and_include_with_variables_each_get_their_steps(world: World) -> None:
+    query = """query($a: Boolean!, $b: Boolean!) { viewer {
+        id name @skip(if: $a) email @include(if: $b)
+        pairs(first: 5) @include(if: $b) { edges { node { id mentor { name } } } } } }"""
+    for a in (False, True):
+        for b in (False, True):
+            both_ways(world, {"query": query, "variables": {"a": a, "b": b}})
+
+
+@PLAN_SETTINGS
+@given(st.data())
+def test_generated_documents_are_answered_the_same(world: World, data: st.DataObject) -> None:
+    document = data.draw(world.strategy("documents", documents).filter(lambda q: not _mutates(q)))
+    both_ways(world, {"query": document})
+
+
+@PLAN_SETTINGS
+@given(st.data())
+def test_generated_variables_are_answered_the_same(world: World, data: st.DataObject) -> None:
+    strategy = world.strategy("variables", variable_operations)
+    both_ways(world, data.draw(strategy.filter(lambda p: not _mutates(p["query"]))))
+
+
+@PLAN_SETTINGS
+@given(st.data())
+def test_generated_probes_are_answered_the_same(world: World, data: st.DataObject) -> None:
+    both_ways(world, data.draw(world.strategy("probes", probes)))
+
+
+def test_most_valid_cases_ran_on_a_plan() -> None:
+    """The comparisons above compared something: many second runs were planned."""
+    assert STATS["planned"] >= 150, STATS
+
+
+def test_two_viewers_run_one_plan_at_once(world: World) -> None:
+    """Per-request state lives on the request: interleaved runs of one plan as two
+    viewers each get their own answer."""
+    query = PROBES["viewer"]
+    mentee, mentor = world.viewers["mentee of pair A"], world.viewers["mentor of pair B"]
+    alone = {v.name: _send(world, v.token, {"query": query})[1] for v in (mentee, mentor)}
+    lane = pipeline.plans_of(world.api.app.state.schema)
+    assert lane is not None and lane[1].get(query, None), "the first runs planned it"
+    assert alone[mentee.name] != alone[mentor.name]
+
+    async def together() -> list[tuple[str, Any]]:
+        transport = httpx.ASGITransport(app=world.api.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+
+            async def one(viewer: Any) -> tuple[str, Any]:
+                response = await client.post(
+                    "/graphql",
+                    json={"query": query},
+                    headers={"Authorization": f"Bearer {viewer.token}"},
+                )
+                return viewer.name, response.json()
+
+            return await asyncio.wait_for(
+                asyncio.gather(*(one(v) for _ in range(10) for v in (mentee, mentor))), 30
+            )
+
+    for name, body in world.api.run(together):
+        assert body == alone[name], name
