@@ -1,10 +1,11 @@
 """Account safety: blocks between people, and failed sign-in attempts per email."""
 
 from tortoise import fields
-from tortoise.models import Model
+
+from models.base import FastModel
 
 
-class Block(Model):
+class Block(FastModel):
     """One person blocking another.
 
     The blocked person cannot be paired with the blocker again, and does not see the
@@ -26,7 +27,7 @@ class Block(Model):
         indexes = (("blocked_id",),)
 
 
-class LoginThrottle(Model):
+class LoginThrottle(FastModel):
     """Failed sign-ins for one email, shared by every worker through the database.
 
     The email is stored only as its SHA-256 hash, whether or not an account uses it.

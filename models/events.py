@@ -1,12 +1,12 @@
 """The per-pair event log (an outbox): written in the same transaction as the change."""
 
 from tortoise import fields
-from tortoise.models import Model
 
+from models.base import FastModel
 from models.enums import PairEventKind
 
 
-class PairEvent(Model):
+class PairEvent(FastModel):
     """Something the two members of a pair should see, numbered without gaps per pair.
 
     Live delivery publishes it after commit; a subscriber that missed a message (a

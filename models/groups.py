@@ -1,12 +1,12 @@
 """Groups and who belongs to them."""
 
 from tortoise import fields
-from tortoise.models import Model
 
+from models.base import FastModel
 from models.enums import GroupCategory, GroupRole
 
 
-class Group(Model):
+class Group(FastModel):
     id = fields.IntField(primary_key=True)
     name = fields.CharField(max_length=100)
     description = fields.TextField(default="")
@@ -18,7 +18,7 @@ class Group(Model):
         table = "groups"
 
 
-class GroupMembership(Model):
+class GroupMembership(FastModel):
     id = fields.IntField(primary_key=True)
     group: fields.ForeignKeyRelation[Group] = fields.ForeignKeyField(
         "models.Group", related_name="memberships", on_delete=fields.CASCADE

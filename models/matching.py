@@ -1,10 +1,11 @@
 """Matching: the weights a program's admin gave the criteria."""
 
 from tortoise import fields
-from tortoise.models import Model
+
+from models.base import FastModel
 
 
-class MatchingWeight(Model):
+class MatchingWeight(FastModel):
     """The weight of one criterion in one program (criteria without a row use the default)."""
 
     id = fields.IntField(primary_key=True)

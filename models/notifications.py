@@ -1,12 +1,12 @@
 """Notifications for one person, and the record of check-in reminders sent."""
 
 from tortoise import fields
-from tortoise.models import Model
 
+from models.base import FastModel
 from models.enums import NotificationKind
 
 
-class Notification(Model):
+class Notification(FastModel):
     """Something a person should know about: paired, pair ended or completed, a reminder."""
 
     id = fields.IntField(primary_key=True)
@@ -25,7 +25,7 @@ class Notification(Model):
         indexes = (("user_id", "read_at"),)
 
 
-class CheckInReminder(Model):
+class CheckInReminder(FastModel):
     """One weekly reminder of one overdue pair. The unique key is the guard that lets
     several workers run the reminder pass at once: the insert that wins sends it."""
 

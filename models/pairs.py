@@ -1,12 +1,12 @@
 """Pairs, their milestones and their check-ins."""
 
 from tortoise import fields
-from tortoise.models import Model
 
+from models.base import FastModel
 from models.enums import MilestoneKind, PairStatus
 
 
-class Pair(Model):
+class Pair(FastModel):
     id = fields.IntField(primary_key=True)
     program = fields.ForeignKeyField(
         "models.Program", related_name="pairs", on_delete=fields.CASCADE
@@ -42,7 +42,7 @@ class Pair(Model):
         indexes = (("mentor_id", "status"), ("mentee_id", "status"), ("program_id", "status"))
 
 
-class Milestone(Model):
+class Milestone(FastModel):
     id = fields.IntField(primary_key=True)
     pair = fields.ForeignKeyField(
         "models.Pair", related_name="milestones", on_delete=fields.CASCADE
@@ -62,7 +62,7 @@ class Milestone(Model):
         unique_together = (("pair", "position"),)
 
 
-class CheckIn(Model):
+class CheckIn(FastModel):
     id = fields.IntField(primary_key=True)
     pair = fields.ForeignKeyField("models.Pair", related_name="check_ins", on_delete=fields.CASCADE)
     author = fields.ForeignKeyField(

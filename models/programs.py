@@ -1,12 +1,12 @@
 """Programs, their sign-up questions and their guided timeline."""
 
 from tortoise import fields
-from tortoise.models import Model
 
+from models.base import FastModel
 from models.enums import MilestoneKind, ProgramStatus, ProgramTemplate, QuestionKind
 
 
-class Program(Model):
+class Program(FastModel):
     id = fields.IntField(primary_key=True)
     group = fields.ForeignKeyField(
         "models.Group", related_name="programs", on_delete=fields.CASCADE
@@ -21,7 +21,7 @@ class Program(Model):
         table = "programs"
 
 
-class SignUpQuestion(Model):
+class SignUpQuestion(FastModel):
     id = fields.IntField(primary_key=True)
     program = fields.ForeignKeyField(
         "models.Program", related_name="questions", on_delete=fields.CASCADE
@@ -41,7 +41,7 @@ class SignUpQuestion(Model):
         unique_together = (("program", "position"),)
 
 
-class ProgramStep(Model):
+class ProgramStep(FastModel):
     """One step of the guided timeline of a program, copied into the milestones of each new pair."""
 
     id = fields.IntField(primary_key=True)

@@ -2,12 +2,12 @@
 
 from tortoise import fields
 from tortoise.migrations.constraints import CheckConstraint, UniqueConstraint
-from tortoise.models import Model
 
+from models.base import FastModel
 from models.enums import MentorshipRole, SignUpStatus
 
 
-class SignUp(Model):
+class SignUp(FastModel):
     """An offer to mentor, or a wish to be mentored, in one program.
 
     `slots_used` counts the pairs holding this sign-up: a mentor's ACTIVE pairs, a
@@ -44,7 +44,7 @@ class SignUp(Model):
         )
 
 
-class Answer(Model):
+class Answer(FastModel):
     id = fields.IntField(primary_key=True)
     sign_up = fields.ForeignKeyField(
         "models.SignUp", related_name="answers", on_delete=fields.CASCADE

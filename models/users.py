@@ -1,10 +1,11 @@
 """People and their sessions."""
 
 from tortoise import fields
-from tortoise.models import Model
+
+from models.base import FastModel
 
 
-class User(Model):
+class User(FastModel):
     id = fields.IntField(primary_key=True)
     email = fields.CharField(max_length=254, unique=True, description="Lower-cased.")
     name = fields.CharField(max_length=100)
@@ -16,7 +17,7 @@ class User(Model):
         table = "users"
 
 
-class AuthToken(Model):
+class AuthToken(FastModel):
     """A bearer token, stored only as its SHA-256 hash."""
 
     id = fields.IntField(primary_key=True)

@@ -74,6 +74,7 @@ from graphql.execution.values import VariableValues, get_argument_values, get_va
 from graphql.language import ArgumentNode, DirectiveNode, FragmentDefinitionNode, Visitor
 from graphql.pyutils import Path, is_awaitable, is_iterable
 from strawberry.schema.schema import _OperationContextAwareGraphQLResolveInfo
+from strawberry.types.field import StrawberryField
 
 _UNPLANNED_FIELDS = frozenset({"__schema", "__type"})
 _UNPLANNED_DIRECTIVES = frozenset({"defer", "stream"})
@@ -128,6 +129,8 @@ class Step:
         "default_resolver",
         "definition",
         "details",
+        "direct",
+        "field",
         "key",
         "name",
         "nodes",
@@ -145,6 +148,7 @@ class Step:
         details: list[FieldDetails],
         parent_type: GraphQLObjectType,
         variables: VariableValues,
+        schema: GraphQLSchema,
     ) -> None:
         self.key = key
         self.details = details
@@ -157,6 +161,8 @@ class Step:
         self.attribute: str | None = None
         self.default_resolver: Callable[[Any, str], Any] | None = None
         self.resolve: Callable[..., Any] | None = None
+        self.direct: _Direct | None = None
+        self.field: Any = None
         if self.typename:
             return
         definition: GraphQLField = parent_type.fields[self.name]
@@ -168,11 +174,48 @@ class Step:
             self.static_arguments = get_argument_values(definition, node, variables)
         resolve = definition.resolve
         strawberry_field = (definition.extensions or {}).get("strawberry-definition")
+        self.field = strawberry_field
         if resolve is not None and getattr(resolve, "_is_default", False) and strawberry_field:
             self.attribute = strawberry_field.python_name
             self.default_resolver = strawberry_field.default_resolver
+        elif strawberry_field is not None and (direct := _direct(strawberry_field, schema)):
+            self.direct = direct
         else:
             self.resolve = resolve or _default_field_resolver
+
+
+class _Direct:
+    """How to call a resolver straight: what Strawberry's wrapper would pass it."""
+
+    __slots__ = ("function", "info", "info_class", "source_names", "takes_self")
+
+    def __init__(self, resolver: Any, info_class: type) -> None:
+        self.function = resolver.wrapped_func
+        self.takes_self = resolver.self_parameter is not None
+        self.source_names = tuple(
+            p.name for p in (resolver.parent_parameter, resolver.root_parameter) if p is not None
+        )
+        self.info = resolver.info_parameter.name if resolver.info_parameter else None
+        self.info_class = info_class
+
+
+def _direct(field: Any, schema: GraphQLSchema) -> _Direct | None:
+    """A resolver without GraphQL arguments, field extensions (permission classes are
+    one) or exception handlers gets from Strawberry's wrapper only its source and its
+    Info (`get_arguments`, `StrawberryField.get_result`): call it with those, directly."""
+    strawberry_schema = getattr(schema, "_strawberry_schema", None)
+    resolver = field.base_resolver
+    if (
+        strawberry_schema is None
+        or resolver is None
+        or field.arguments
+        or field.extensions
+        or field.is_subscription
+        or type(field).get_result is not StrawberryField.get_result
+        or strawberry_schema.schema_converter._exception_handler_specs
+    ):
+        return None
+    return _Direct(resolver, strawberry_schema.config.info_class)
 
 
 def _default_field_resolver(source: Any, info: Any, **_arguments: Any) -> Any:
@@ -215,7 +258,8 @@ class Plan:
                 self.schema, self.fragments, variables, self.root_type, self.operation
             ).grouped_field_set
             steps = [
-                Step(name, details, self.root_type, variables) for name, details in grouped.items()
+                Step(name, details, self.root_type, variables, self.schema)
+                for name, details in grouped.items()
             ]
             self._roots[key] = steps
         return key, steps
@@ -236,7 +280,8 @@ class Plan:
                 step.details,
             ).grouped_field_set
             steps = [
-                Step(name, details, runtime_type, variables) for name, details in grouped.items()
+                Step(name, details, runtime_type, variables, self.schema)
+                for name, details in grouped.items()
             ]
             step.subplans[runtime_type.name] = steps
         return steps
@@ -430,6 +475,15 @@ class _Run:
             try:
                 if step.attribute is not None:
                     value = step.default_resolver(source, step.attribute)  # type: ignore[misc]
+                elif (direct := step.direct) is not None:
+                    kwargs = {name: source for name in direct.source_names}
+                    if direct.info is not None:
+                        info = self._info(step, parent_type, field_path)
+                        kwargs[direct.info] = direct.info_class(_raw_info=info, _field=step.field)
+                    if direct.takes_self:
+                        value = direct.function(source, **kwargs)
+                    else:
+                        value = direct.function(**kwargs)
                 else:
                     info = self._info(step, parent_type, field_path)
                     if step.static_arguments is not None:
