@@ -81,17 +81,23 @@ class FastModel(Model):
 
     @classmethod
     def _init_from_db(cls, **kwargs: Any) -> Any:
-        plan = cls.__dict__.get("_row_plan", False)
-        if plan is False:
-            plan = _row_plan(cls)
-            cls._row_plan = plan  # type: ignore[attr-defined]  # per concrete class
+        meta = cls._meta
+        cached = cls.__dict__.get("_row_plan")
+        # Tortoise regenerates the field lists (new tuples) each time it is initialised,
+        # per backend (a date is native on PostgreSQL, text on SQLite): the first tuple's
+        # identity says whether the plan was made from the current lists.
+        if cached is None or not meta.db_native_fields or cached[0] is not meta.db_native_fields[0]:
+            first = meta.db_native_fields[0] if meta.db_native_fields else None
+            cached = (first, _row_plan(cls))
+            cls._row_plan = cached  # type: ignore[attr-defined]  # per concrete class
+        plan = cached[1]
         if plan is None:
             return super()._init_from_db(**kwargs)
         self = cls.__new__(cls)
         values = self.__dict__
         values["_partial"] = False
         values["_saved_in_db"] = True
-        values["_custom_generated_pk"] = cls._meta.db_pk_column not in cls._meta.generated_db_fields
+        values["_custom_generated_pk"] = meta.db_pk_column not in meta.generated_db_fields
         values["_await_when_save"] = {}
         try:
             for key, attribute, convert in plan:

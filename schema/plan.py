@@ -35,6 +35,7 @@ object's type from the schema, which is what `is_type_of` would check.
 from __future__ import annotations
 
 import asyncio
+import types
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -45,8 +46,6 @@ from graphql import (
     GraphQLAbstractType,
     GraphQLError,
     GraphQLField,
-    GraphQLList,
-    GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLSchema,
@@ -131,6 +130,8 @@ class Step:
         "details",
         "direct",
         "field",
+        "leaf",
+        "non_null",
         "key",
         "name",
         "nodes",
@@ -163,11 +164,16 @@ class Step:
         self.resolve: Callable[..., Any] | None = None
         self.direct: _Direct | None = None
         self.field: Any = None
+        self.leaf: Any = None
+        self.non_null = False
         if self.typename:
             return
         definition: GraphQLField = parent_type.fields[self.name]
         self.definition = definition
         self.return_type: GraphQLOutputType = definition.type
+        self.non_null = is_non_null_type(definition.type)
+        inner = definition.type.of_type if self.non_null else definition.type  # type: ignore[union-attr]
+        self.leaf = inner if is_leaf_type(inner) else None  # completed in place (`_Run._fields`)
         self.arguments = bool(definition.args)
         node = self.nodes[0]
         if self.arguments and not _uses_variables(node.arguments):
@@ -248,6 +254,7 @@ class Plan:
                 self.fragment_nodes[definition.name.value] = definition
         self._roots: dict[tuple[Any, ...], list[Step]] = {}
         self._type_check = _TypeCheck(schema)
+        self._shapes: dict[int, tuple[bool, Any, str]] = {}
 
     def root_steps(self, variables: VariableValues) -> tuple[tuple[Any, ...], list[Step]]:
         key = self.directive_key(variables)
@@ -286,11 +293,36 @@ class Plan:
             step.subplans[runtime_type.name] = steps
         return steps
 
+    def shape(self, type_: Any) -> tuple[bool, Any, str]:
+        """`_shape_of(type_)`, remembered (the plan keeps its schema's types alive)."""
+        found = self._shapes.get(id(type_))
+        if found is None:
+            found = self._shapes[id(type_)] = _shape_of(type_)
+        return found
+
     def directive_key(self, variables: VariableValues) -> tuple[Any, ...]:
         if not self.directive_variables:
             return ()
         coerced = variables.coerced
         return tuple(bool(coerced.get(name)) for name in self.directive_variables)
+
+
+_LEAF, _LIST, _OBJECT, _ABSTRACT = "leaf", "list", "object", "abstract"
+
+
+def _shape_of(type_: Any) -> tuple[bool, Any, str]:
+    """(non-null, the type inside, what kind of completion it takes)."""
+    non_null = is_non_null_type(type_)
+    inner = type_.of_type if non_null else type_
+    if is_leaf_type(inner):
+        return non_null, inner, _LEAF
+    if is_list_type(inner):
+        return non_null, inner, _LIST
+    if is_abstract_type(inner):
+        return non_null, inner, _ABSTRACT
+    if is_object_type(inner):
+        return non_null, inner, _OBJECT
+    raise TypeError(f"Cannot complete value of unexpected output type {inner}.")
 
 
 class _TypeCheck:
@@ -357,6 +389,24 @@ class PlanCache:
         return len(self._plans)
 
 
+_AWAITABLE_TYPES: dict[type, bool] = {}
+
+
+def _awaitable(value: Any) -> bool:
+    """graphql-core's `is_awaitable`, remembered per type (a generator-based coroutine
+    is the one case decided per object)."""
+    kind = type(value)
+    known = _AWAITABLE_TYPES.get(kind)
+    if known is None:
+        if kind is types.GeneratorType:
+            return is_awaitable(value)
+        known = _AWAITABLE_TYPES[kind] = is_awaitable(value)
+    return known
+
+
+_FAILED = object()
+
+
 class _Slot:
     """Where a completed object or list sits: its container and key, whether that
     position may be null, and the slot of the container (for null propagation)."""
@@ -371,6 +421,45 @@ class _Slot:
         self.nullable = nullable
         self.parent = parent
         self.path = path
+
+
+class _Waiting:
+    """A position whose value waits on a future: a resolver's suspended coroutine (or
+    None for a bare future), and where its value goes."""
+
+    __slots__ = (
+        "awaited",
+        "container",
+        "coroutine",
+        "info",
+        "key",
+        "path",
+        "slot",
+        "step",
+        "type_",
+    )
+
+    def __init__(  # noqa: PLR0913, PLR0917
+        self,
+        coroutine: Any,
+        awaited: Any,
+        step: Step,
+        type_: Any,
+        path: Path,
+        container: Any,
+        key: Any,
+        slot: _Slot | None,
+        info: Any,
+    ) -> None:
+        self.coroutine = coroutine
+        self.awaited = awaited
+        self.step = step
+        self.type_ = type_
+        self.path = path
+        self.container = container
+        self.key = key
+        self.slot = slot
+        self.info = info
 
 
 class PlanResult:
@@ -409,10 +498,12 @@ class _Run:
         "errors",
         "extensions",
         "nulled",
-        "pending",
         "plan",
+        "ready",
         "root",
         "variables",
+        "waiting",
+        "wakeup",
     )
 
     def __init__(
@@ -430,7 +521,12 @@ class _Run:
         self.extensions = operation_extensions
         self.errors: list[GraphQLError] = []
         self.nulled: set[Path | None] = set()
-        self.pending: list[tuple[Any, Step, Path, Any, Any, _Slot | None, Any]] = []
+        # Entries: (coroutine or None, the future it waits on, step, type, path, container,
+        # key, slot, info). `waiting` until the future is done, then `ready`; a done
+        # callback moves them and wakes `execute`, as a Task's wake-up would.
+        self.waiting: dict[_Waiting, None] = {}
+        self.ready: list[_Waiting] = []
+        self.wakeup: asyncio.Future[None] | None = None
         self.data: dict[str, Any] | None = {}
 
     async def execute(self) -> PlanResult:
@@ -440,17 +536,20 @@ class _Run:
         data = self.data
         assert data is not None
         self._fields(steps, plan.root_type, self.root, data, None, None)
-        while self.pending:
-            batch, self.pending = self.pending, []
-            outcomes = await asyncio.gather(*(item[0] for item in batch), return_exceptions=True)
-            for (_awaitable, step, path, container, key, slot, info), outcome in zip(
-                batch, outcomes, strict=True
-            ):
-                if isinstance(outcome, BaseException) and not isinstance(outcome, Exception):
-                    raise outcome  # cancellation and the like are not field errors
-                self._complete_position(
-                    step, step.return_type, outcome, path, container, key, slot, info
-                )
+        loop = asyncio.get_running_loop()
+        try:
+            while self.waiting or self.ready:
+                if not self.ready:
+                    self.wakeup = loop.create_future()
+                    await self.wakeup
+                batch, self.ready = self.ready, []
+                for entry in batch:
+                    self._resume(entry)
+        except BaseException:
+            for entry in list(self.waiting):  # cancelled: close what still waits
+                if entry.coroutine is not None:
+                    entry.coroutine.close()
+            raise
         return PlanResult(self.data, self.errors or None)
 
     # --- fields ----------------------------------------------------------------------
@@ -469,8 +568,38 @@ class _Run:
             if step.typename:
                 out[key] = parent_type.name
                 continue
-            field_path = Path(path, key, parent_type.name)
             out[key] = None  # keeps the response's key order
+            if step.attribute is not None and step.leaf is not None:
+                # A plain attribute of a scalar or enum type, the commonest field: in place,
+                # with no path unless something goes wrong (then the general way below
+                # reports exactly what graphql-core would).
+                try:
+                    value = step.default_resolver(source, step.attribute)  # type: ignore[misc]
+                except Exception as error:
+                    field_path = Path(path, key, parent_type.name)
+                    self._field_error(error, step, step.return_type, field_path, out, key, slot)
+                    continue
+                if value is None:
+                    if not step.non_null:
+                        continue
+                elif not _awaitable(value):
+                    try:
+                        completed = step.leaf.coerce_output_value(value)
+                    except Exception:  # noqa: BLE001 - reported below, the general way
+                        completed = _FAILED
+                    if (
+                        completed is not None
+                        and completed is not Undefined
+                        and completed is not _FAILED
+                    ):
+                        out[key] = completed
+                        continue
+                field_path = Path(path, key, parent_type.name)
+                self._complete_position(
+                    step, step.return_type, value, field_path, out, key, slot, None
+                )
+                continue
+            field_path = Path(path, key, parent_type.name)
             info = None
             try:
                 if step.attribute is not None:
@@ -535,8 +664,12 @@ class _Run:
     ) -> None:
         """Complete `value` of `type_` into container[key]; an error there is handled
         as graphql-core handles a field's (or a list item's) error."""
-        if is_awaitable(value):
-            self.pending.append((value, step, path, container, key, slot, info))
+        if _awaitable(value):
+            if type(value) is types.CoroutineType:
+                self._advance(value, step, type_, path, container, key, slot, info)
+            else:  # a future (a DataLoader's), or another awaitable made one
+                future = asyncio.ensure_future(value)
+                self._wait(_Waiting(None, future, step, type_, path, container, key, slot, info))
             return
         try:
             if isinstance(value, Exception):
@@ -544,6 +677,74 @@ class _Run:
             self._complete(step, type_, value, path, container, key, slot, info)
         except Exception as error:
             self._field_error(error, step, type_, path, container, key, slot)
+
+    def _advance(  # noqa: PLR0913, PLR0917
+        self,
+        coroutine: Any,
+        step: Step,
+        type_: Any,
+        path: Path,
+        container: Any,
+        key: Any,
+        slot: _Slot | None,
+        info: Any,
+    ) -> None:
+        """Run a resolver's coroutine to its next wait, as a Task would, without one:
+        a resolver whose data is loaded finishes here and then, and one that waits
+        hands its future to the next level (so its loads batch with the level's). Each
+        Task costs several loop callbacks; a page has a hundred such resolvers."""
+        try:
+            awaited = coroutine.send(None)
+        except StopIteration as done:
+            self._complete_position(step, type_, done.value, path, container, key, slot, info)
+            return
+        except Exception as error:
+            self._field_error(error, step, type_, path, container, key, slot)
+            return
+        if awaited is not None and asyncio.isfuture(awaited):
+            # What a Task does with a yielded future at once: another coroutine may await
+            # the same future (a DataLoader's, for the same key) before it is done.
+            awaited._asyncio_future_blocking = False
+        elif awaited is not None:
+            coroutine.close()
+            error = RuntimeError(f"A resolver awaited {awaited!r}, which is not a future.")
+            self._field_error(error, step, type_, path, container, key, slot)
+            return
+        self._wait(_Waiting(coroutine, awaited, step, type_, path, container, key, slot, info))
+
+    def _wait(self, entry: _Waiting) -> None:
+        self.waiting[entry] = None
+        awaited = entry.awaited
+        if awaited is None:  # a bare yield: ready at the loop's next turn
+            asyncio.get_running_loop().call_soon(self._done, entry)
+        else:
+            awaited.add_done_callback(lambda _future: self._done(entry))
+
+    def _done(self, entry: _Waiting) -> None:
+        if self.waiting.pop(entry, False) is not False:
+            self.ready.append(entry)
+            if self.wakeup is not None and not self.wakeup.done():
+                self.wakeup.set_result(None)
+
+    def _resume(self, entry: _Waiting) -> None:
+        coroutine, awaited, step, type_ = entry.coroutine, entry.awaited, entry.step, entry.type_
+        path, container, key, slot, info = (
+            entry.path,
+            entry.container,
+            entry.key,
+            entry.slot,
+            entry.info,
+        )
+        if coroutine is not None:
+            self._advance(coroutine, step, type_, path, container, key, slot, info)
+            return
+        if awaited.cancelled():
+            raise asyncio.CancelledError()
+        error = awaited.exception()
+        if error is not None and not isinstance(error, Exception):
+            raise error  # cancellation and the like are not field errors
+        outcome = error if error is not None else awaited.result()
+        self._complete_position(step, type_, outcome, path, container, key, slot, info)
 
     def _complete(  # noqa: PLR0913, PLR0917
         self,
@@ -556,8 +757,8 @@ class _Run:
         slot: _Slot | None,
         info: Any,
     ) -> None:
-        non_null = is_non_null_type(type_)
-        inner: Any = type_.of_type if isinstance(type_, GraphQLNonNull) else type_
+        shape = self.plan.shape(type_)
+        non_null, inner, kind = shape
         if value is None or value is Undefined:
             if non_null:
                 raise TypeError(
@@ -565,7 +766,7 @@ class _Run:
                 )
             container[key] = None
             return
-        if is_leaf_type(inner):
+        if kind is _LEAF:
             completed = inner.coerce_output_value(value)
             if completed is Undefined or completed is None:
                 from graphql.pyutils import inspect
@@ -576,7 +777,7 @@ class _Run:
                 )
             container[key] = completed
             return
-        if is_list_type(inner):
+        if kind is _LIST:
             if not is_iterable(value):
                 raise GraphQLError(
                     "Expected Iterable, but did not find one for field"
@@ -586,7 +787,7 @@ class _Run:
             completed_list: list[Any] = [None] * len(items)
             container[key] = completed_list
             list_slot = _Slot(container, key, not non_null, slot, path)
-            item_type = inner.of_type if isinstance(inner, GraphQLList) else inner
+            item_type = inner.of_type
             for index, item in enumerate(items):
                 self._complete_position(
                     step,
@@ -599,18 +800,27 @@ class _Run:
                     info,
                 )
             return
-        if is_abstract_type(inner):
+        if kind is _OBJECT:
+            out: dict[str, Any] = {}
+            container[key] = out
+            object_slot = _Slot(container, key, not non_null, slot, path)
+            self._fields(
+                self.plan.sub_steps(step, inner, self.variables),
+                inner,
+                value,
+                out,
+                object_slot,
+                path,
+            )
+            return
+        if kind is _ABSTRACT:
             info = info or self._info(step, step.parent_type, path)
             resolve_type = inner.resolve_type or default_type_resolver
             name = resolve_type(value, info, inner)
             if is_awaitable(name):
                 raise TypeError("An abstract type resolved asynchronously is not planned.")
             runtime = self.plan._type_check.runtime_type(name, inner, step, info, value)
-        elif is_object_type(inner):
-            runtime = inner
-        else:  # pragma: no cover - validation admits no other output type
-            raise TypeError(f"Cannot complete value of unexpected output type {inner}.")
-        out: dict[str, Any] = {}
+        out = {}
         container[key] = out
         object_slot = _Slot(container, key, not non_null, slot, path)
         steps = self.plan.sub_steps(step, runtime, self.variables)

@@ -194,3 +194,113 @@ def test_two_viewers_run_one_plan_at_once(world: World) -> None:
 
     for name, body in world.api.run(together):
         assert body == alone[name], name
+
+
+# --- what the plan and the fast rows rely on -----------------------------------------
+
+
+def test_the_strawberry_and_graphql_core_internals_the_plan_uses_are_there() -> None:
+    """schema/plan.py reads these (pyproject pins both libraries to a minor range): an
+    upgrade that changes them fails here first."""
+    import inspect
+
+    from graphql.execution.collect_fields import collect_subfields
+    from graphql.execution.executor import Executor
+    from strawberry.schema.schema import _OperationContextAwareGraphQLResolveInfo
+    from strawberry.types.field import StrawberryField
+
+    from api.settings import Settings
+    from schema import build_schema
+
+    assert _OperationContextAwareGraphQLResolveInfo._fields == (
+        "field_name",
+        "field_nodes",
+        "return_type",
+        "parent_type",
+        "path",
+        "schema",
+        "fragments",
+        "root_value",
+        "operation",
+        "variable_values",
+        "context",
+        "is_awaitable",
+        "abort_signal",
+        "async_helpers",
+        "operation_extensions",
+    )
+    assert list(inspect.signature(collect_subfields).parameters)[:6] == [
+        "schema",
+        "fragments",
+        "variable_values",
+        "operation",
+        "return_type",
+        "field_details_list",
+    ]
+    assert callable(Executor.ensure_valid_runtime_type)
+    built = build_schema(Settings())
+    assert built._schema._strawberry_schema is built
+    assert built.schema_converter._exception_handler_specs == ()
+    milestone = built._schema.type_map["Milestone"]
+    title, completed_by = milestone.fields["title"], milestone.fields["completedBy"]
+    assert title.resolve._is_default  # a plain attribute: read directly
+    assert not getattr(completed_by.resolve, "_is_default", False)
+    field = completed_by.extensions["strawberry-definition"]
+    assert isinstance(field, StrawberryField)
+    resolver = field.base_resolver
+    assert resolver.self_parameter is not None and resolver.info_parameter.name == "info"
+    assert resolver.root_parameter is None and resolver.parent_parameter is None
+    assert callable(resolver.wrapped_func)
+    assert built.config.info_class is not None
+
+
+def test_models_built_from_rows_equal_tortoise_s_own(world: World) -> None:
+    """models/base.py builds each fetched row itself: the same attributes, the same
+    values (datetimes included) as Tortoise's `_init_from_db` gives."""
+    from tortoise import connections
+    from tortoise.models import Model
+
+    import models
+    from models.base import FastModel
+
+    async def compare() -> int:
+        compared = 0
+        client = connections.get("default")
+        for name in models.__all__:
+            cls = getattr(models, name)
+            if not (isinstance(cls, type) and issubclass(cls, FastModel)):
+                continue
+            _, rows = await client.execute_query(f'SELECT * FROM "{cls._meta.db_table}"')
+            for row in rows:
+                ours = cls._init_from_db(**dict(row))
+                theirs = Model._init_from_db.__func__(cls, **dict(row))
+                assert vars(ours) == vars(theirs), (cls.__name__, vars(ours), vars(theirs))
+                compared += 1
+        return compared
+
+    assert world.api.run(compare) > 50
+
+
+PAIR_PAGE = """query Pair($id: ID!) { viewer { id name } pair(id: $id) {
+  id status mentor { id name } mentee { id name }
+  milestones { id title completedBy { id name } }
+  checkIns(first: 50) { totalCount edges { node { id body author { id name } } } } } }"""
+
+
+def test_resolvers_awaiting_one_load_together_each_get_it(world: World) -> None:
+    """The example app's pair page: `mentor`, `mentee` and every check-in's `author`
+    wait on the same few user loads at once. The plan runs resolvers' coroutines
+    itself (schema/plan.py `_advance`), and each must get the value, as under Tasks."""
+    api = world.api
+    mentor, mentee = world.people["mentor-a"], world.people["mentee-a"]
+    pairs = api.data("{ viewer { pairs(first: 5) { edges { node { id } } } } }", None, mentee.token)
+    pair_id = pairs["viewer"]["pairs"]["edges"][0]["node"]["id"]
+    post = "mutation($input: PostCheckInInput!) { postCheckIn(input: $input) { checkIn { id } } }"
+    for token, body in ((mentee.token, "hello"), (mentor.token, "hi"), (mentee.token, "more")):
+        api.data(post, {"input": {"pairId": pair_id, "body": body}}, token)
+    first = api.post(PAIR_PAGE, {"id": pair_id}, mentor.token)  # Strawberry's run
+    for token in (mentee.token, mentor.token):  # planned
+        body = api.post(PAIR_PAGE, {"id": pair_id}, token)
+        assert "errors" not in body, body
+    assert api.post(PAIR_PAGE, {"id": pair_id}, mentor.token) == first
+    assert len(first["data"]["pair"]["checkIns"]["edges"]) >= 4
