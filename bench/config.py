@@ -21,6 +21,7 @@ class Config:
     check_in_connections: int = 16  # (e)
     loadgen: str = "auto"  # auto (wrk when installed), wrk, python
     loadgen_processes: int = 1  # Python load generator processes, or wrk threads
+    query_rounds: int = 3  # (a) and (b): each figure this many times, A B A B
     # Fan-out (c, d).
     fanout_duration_s: float = 25.0
     subscriber_processes: int = 4
@@ -46,6 +47,7 @@ def tiny() -> Config:
     return Config(
         dashboard_pairs=60,
         page_size=20,
+        query_rounds=1,
         live_pairs=20,
         connections=4,
         duration_s=1.0,

@@ -21,9 +21,12 @@ ROWS = {
     "a.json": "(a) dashboard answer equals",
     "loadgen": "load generator check",
     "a.p50": "(a) dashboard p50 latency",
+    "a.rounds": "(a) dashboard p50 vs baseline per round",
+    "a.p50.off": "(a) dashboard p50 latency with plans off",
     "a.p99": "(a) dashboard p99 latency",
     "a.rps": "(a) dashboard throughput",
     "b.rps": "(b) `{ __typename }` throughput",
+    "b.rounds": "(b) throughput vs Strawberry's defaults per round",
     "c.p50": "(c) fan-out publish-to-receive p50",
     "c.p99": "(c) fan-out p99",
     "c.max": "(c) fan-out max",
@@ -66,10 +69,11 @@ def test_tiny_bench_runs_every_section_without_losing_work(tmp_path: Path) -> No
     check = details["a_json_check"]
     assert check["same_json"] and check["same_bytes"]
     assert check["page_pairs"] == 20 and check["statements"] > 0
-    for side in ("api", "baseline"):
-        assert details["a"][side]["errors"] == 0 and details["a"][side]["requests"] > 0
+    assert len(details["a"]) == len(details["b"]) == 1  # tiny: one round each
+    for side in ("api", "baseline", "no_plans"):
+        assert details["a"][0][side]["errors"] == 0 and details["a"][0][side]["requests"] > 0
     for side in ("api", "defaults"):
-        assert details["b"][side]["errors"] == 0 and details["b"][side]["requests"] > 0
+        assert details["b"][0][side]["errors"] == 0 and details["b"][0][side]["requests"] > 0
     phases = [*details["c"]["api"]["40"], *details["c"]["api"]["8"], details["c"]["bare"]]
     assert [p["rate"] for p in details["c"]["api"]["40"]][:2] == [40, 60]
     for fanout in phases:
