@@ -76,8 +76,10 @@ FUZZ_SETTINGS = settings(
     database=None,
 )
 
-# The suite's 60 s per test is for 200 examples; longer runs get time in proportion.
-pytestmark = pytest.mark.timeout(max(60, 60 + FUZZ_EXAMPLES // 2))
+# The suite's 60 s per test is for 200 examples; longer runs get time in proportion. Its
+# world is SQLite whatever the suite runs on, so CI runs it once (one_python, and not in
+# the PostgreSQL pass: see `world`).
+pytestmark = [pytest.mark.timeout(max(60, 60 + FUZZ_EXAMPLES // 2)), pytest.mark.one_python]
 
 # Cases sent, per test and outcome; printed when the module ends.
 STATS: Counter[str] = Counter()
@@ -279,6 +281,8 @@ def build_world(api: Api) -> World:
 def world(
     template_db: Path, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> Iterator[World]:
+    if os.environ.get("TEST_DATABASE_URL"):
+        pytest.skip("the fuzzed world is SQLite: `make test` ran this module already")
     path = tmp_path_factory.mktemp("fuzz") / "fuzz.db"
     shutil.copy(template_db, path)
     app = create_app(

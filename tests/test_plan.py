@@ -23,6 +23,7 @@ from typing import Any
 
 import graphql
 import httpx
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -38,6 +39,8 @@ from tests.test_fuzz import (
 from tests.test_fuzz import world as world  # noqa: PLC0414  (the fuzzer's seeded world, as a fixture here)
 from tests.test_query_counts import counting_statements
 
+# Heavy, and on the fuzzer's SQLite world: CI runs it once (tests/test_fuzz.py).
+pytestmark = pytest.mark.one_python
 STATS: Counter[str] = Counter()
 # Each example is sent twice as six viewers: fewer examples than the fuzzer's own.
 PLAN_SETTINGS = settings(FUZZ_SETTINGS, max_examples=int(os.environ.get("PLAN_EXAMPLES", "60")))
@@ -161,7 +164,7 @@ def test_generated_probes_are_answered_the_same(world: World, data: st.DataObjec
     both_ways(world, data.draw(world.strategy("probes", probes)))
 
 
-def test_most_valid_cases_ran_on_a_plan() -> None:
+def test_most_valid_cases_ran_on_a_plan(world: World) -> None:
     """The comparisons above compared something: many second runs were planned."""
     assert STATS["planned"] >= 150, STATS
 
