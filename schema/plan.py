@@ -23,13 +23,17 @@ The semantics are GraphQL's, as graphql-core 3.3 gives them:
 - `@skip` and `@include` with variables: the steps are kept per value of those variables.
 - Fragments and abstract types: a value of an interface or union is resolved to its
   object type by the type's `resolve_type`, and checked as graphql-core checks it.
-- Awaitables are gathered level by level, so DataLoader batching is what it was: every
-  load of a level is asked for before any is awaited.
+- Resolvers' coroutines are stepped by the plan itself, not wrapped in a Task each
+  (`_Run._advance`): each runs until it waits on a future, and resumes when that future
+  is done, as under a Task. Every load asked for in one pass over the fields is asked
+  for before any is awaited, so DataLoader batching is what it was.
 
 Not planned (Strawberry keeps them): mutations, subscriptions, introspection
-(`__schema`, `__type`), `@defer`/`@stream`, fragment variables, and a resolver that
-returns an async iterable. `object.is_type_of` is not called: the plan knows each
-object's type from the schema, which is what `is_type_of` would check.
+(`__schema`, `__type`), `@defer`/`@stream` and fragment variables. Not supported: a
+list field whose resolver returns an async iterable (graphql-core accepts one; this
+schema has none, and the plan would answer "Expected Iterable"). `object.is_type_of` is
+not called: the plan knows each object's type from the schema, which is what
+`is_type_of` would check.
 """
 
 from __future__ import annotations
