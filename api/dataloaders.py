@@ -14,7 +14,6 @@ from functools import cached_property
 from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
-from tortoise.models import Model
 
 from models import (
     Answer,
@@ -28,6 +27,7 @@ from models import (
     SignUpQuestion,
     User,
 )
+from models.base import FastModel
 
 # While a subscription event's shared execution runs (schema/sharing.py), a one-item
 # list that `viewer_asked()` sets: anything that reads who the viewer is calls it (the
@@ -42,7 +42,7 @@ def viewer_asked() -> None:
         asked[0] = True
 
 
-M = TypeVar("M", bound=Model)
+M = TypeVar("M", bound=FastModel)
 K = TypeVar("K")
 T = TypeVar("T")
 
@@ -59,7 +59,7 @@ def already_loaded(loader: DataLoader[K, T], key: K) -> asyncio.Future[T] | None
 
 def by_pk(model: type[M]) -> Callable[[Sequence[int]], Coroutine[Any, Any, list[M | None]]]:
     async def load(keys: Sequence[int]) -> list[M | None]:
-        rows = {row.pk: row for row in await model.filter(pk__in=list(keys))}
+        rows = {row.pk: row for row in await model.where_in("pk", keys)}
         return [rows.get(key) for key in keys]
 
     return load
@@ -70,7 +70,7 @@ def grouped(
 ) -> Callable[[Sequence[int]], Coroutine[Any, Any, list[list[M]]]]:
     async def load(keys: Sequence[int]) -> list[list[M]]:
         groups: dict[int, list[M]] = defaultdict(list)
-        rows = await model.filter(**{f"{key_field}__in": list(keys)}).order_by(order, "id")
+        rows = await model.where_in(key_field, keys, (order, "id"))
         for row in rows:
             groups[getattr(row, key_field)].append(row)
         return [groups.get(key, []) for key in keys]
