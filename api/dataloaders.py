@@ -87,8 +87,8 @@ def viewer_rows(
         if viewer_id is None:
             return [[] for _ in keys]
         found: dict[int, list[M]] = defaultdict(list)
-        rows = await model.filter(**{user_field: viewer_id, f"{key_field}__in": list(keys)})
-        for row in sorted(rows, key=lambda r: r.pk):
+        rows = await model.where_in(key_field, keys, ("pk",), **{user_field: viewer_id})
+        for row in rows:
             found[getattr(row, key_field)].append(row)
         return [found.get(key, []) for key in keys]
 

@@ -20,6 +20,7 @@ from typing import Any, Self
 
 from tortoise import timezone
 from tortoise.fields import DateField, DatetimeField
+from tortoise.fields.data import CharEnumFieldInstance, IntEnumFieldInstance
 from tortoise.models import Model
 
 Converter = Callable[[Any], Any] | None
@@ -54,6 +55,19 @@ def _date_converter(field: DateField) -> Converter:
     return convert
 
 
+def _enum_converter(field: CharEnumFieldInstance | IntEnumFieldInstance) -> Converter:
+    """The member by its value from a dict (calling the enum class looks it up the slow,
+    general way); anything else as Tortoise converts it (None, or its ValueError)."""
+    members = {member.value: member for member in field.enum_type}
+    to_python = field.to_python_value
+
+    def convert(value: Any) -> Any:
+        member = members.get(value)
+        return member if member is not None else to_python(value)
+
+    return convert
+
+
 def _row_plan(cls: type[Model]) -> tuple[tuple[str, str, Converter], ...] | None:
     """(column, attribute, converter) for each column, as `_init_from_db` reads them;
     None when datetimes are naive (use_tz off), where Tortoise's path is kept."""
@@ -71,6 +85,8 @@ def _row_plan(cls: type[Model]) -> tuple[tuple[str, str, Converter], ...] | None
             plan.append((key, attribute, _datetime_converter(field)))
         elif type(field) is DateField:
             plan.append((key, attribute, _date_converter(field)))
+        elif isinstance(field, CharEnumFieldInstance | IntEnumFieldInstance):
+            plan.append((key, attribute, _enum_converter(field)))
         else:
             plan.append((key, attribute, field.to_python_value))
     return tuple(plan)
@@ -82,19 +98,43 @@ def _select_in(  # noqa: PLR0913, PLR0917 - the cache key
     columns: tuple[str, ...],
     key: str,
     count: int,
+    equal: tuple[str, ...],
     order: tuple[str, ...],
     dialect: str,
 ) -> str:
-    """`SELECT columns FROM table WHERE key IN (...) ORDER BY order`, for `dialect`."""
-    if dialect == "postgres":
-        marks = ",".join(f"${n}" for n in range(1, count + 1))
-    else:
-        marks = ",".join("?" * count)
+    """`SELECT columns FROM table WHERE key IN (...) [AND column = ...] ORDER BY order`,
+    with `dialect`'s placeholders (the keys' first, then one per `equal` column)."""
+    total = count + len(equal)
+    postgres = dialect == "postgres"
+    marks = [f"${n}" for n in range(1, total + 1)] if postgres else ["?"] * total
     selected = ",".join(f'"{column}"' for column in columns)
-    sql = f'SELECT {selected} FROM "{table}" WHERE "{key}" IN ({marks})'
+    sql = f'SELECT {selected} FROM "{table}" WHERE "{key}" IN ({",".join(marks[:count])})'
+    for column, mark in zip(equal, marks[count:], strict=True):
+        sql += f' AND "{column}"={mark}'
     if order:
         sql += " ORDER BY " + ",".join(f'"{column}" ASC' for column in order)
     return sql
+
+
+def _sqlite_tuples(connection: Any, sql: str, values: list[Any]) -> list[tuple[Any, ...]]:
+    """On aiosqlite's thread: the rows as plain tuples (Tortoise's connection makes a
+    `sqlite3.Row` of each, which costs more to build and to read)."""
+    cursor = connection.cursor()
+    cursor.row_factory = None
+    try:
+        return cursor.execute(sql, values).fetchall()
+    finally:
+        cursor.close()
+
+
+async def _fetch(db: Any, dialect: str, sql: str, values: list[Any]) -> Sequence[Any]:
+    """Rows of a read, logged on `tortoise.db_client` as Tortoise logs its own (the
+    statement counts in tests read that log)."""
+    if dialect != "sqlite":
+        return (await db.execute_query(sql, values))[1]
+    async with db.acquire_connection() as connection:  # Tortoise's lock, or its transaction's
+        db.log.debug("%s: %s", sql, values)
+        return await connection._execute(_sqlite_tuples, connection._conn, sql, values)
 
 
 _DIRECT_DIALECTS = ("sqlite", "postgres")
@@ -138,31 +178,37 @@ class FastModel(Model):
 
     @classmethod
     async def where_in(
-        cls, field: str, keys: Sequence[Any], order: tuple[str, ...] = ()
+        cls, field: str, keys: Sequence[Any], order: tuple[str, ...] = (), **equal: Any
     ) -> list[Self]:
-        """`cls.filter(<field>__in=keys).order_by(*order)`, without building the query or
-        a keyword dict per row: the SQL is made once per (model, field, number of keys,
-        order), and each row's values go straight into its model by position. A loader
-        runs this for every batch, and Tortoise's query building and per-row `**row`
-        were a third of a program page's time (`make bench`, (a))."""
+        """`cls.filter(<field>__in=keys, **equal).order_by(*order)` (fields by name, "pk"
+        for the primary key), without building the query or a keyword dict per row: the
+        SQL is made once per shape, and each row's values go straight into its model by
+        position. Loaders run this for every batch, and Tortoise's query building and
+        per-row `**row` were a third of a program page's time (`make bench`, (a))."""
         if not keys:
             return []
         db = cls._choose_db()
         dialect = db.capabilities.dialect
         plan = cls._plan_now()
         if plan is None or dialect not in _DIRECT_DIALECTS:
-            return await cls.filter(**{f"{field}__in": list(keys)}).order_by(*order)
+            query = cls.filter(**{f"{field}__in": list(keys)}, **equal)
+            return await query.order_by(*order)
         meta = cls._meta
         projection = meta.fields_db_projection
+
+        def column(name: str) -> str:
+            return projection[meta.pk_attr if name == "pk" else name]
+
         sql = _select_in(
             meta.db_table,
-            tuple(column for column, _, _ in plan),
-            projection[meta.pk_attr if field == "pk" else field],
+            tuple(name for name, _, _ in plan),
+            column(field),
             len(keys),
-            tuple(projection[meta.pk_attr if name == "pk" else name] for name in order),
+            tuple(column(name) for name in equal),
+            tuple(column(name) for name in order),
             dialect,
         )
-        _, rows = await db.execute_query(sql, list(keys))
+        rows = await _fetch(db, dialect, sql, [*keys, *equal.values()])
         attributes = tuple(attribute for _, attribute, _ in plan)
         converted = tuple((attribute, convert) for _, attribute, convert in plan if convert)
         custom_pk = meta.db_pk_column not in meta.generated_db_fields
@@ -180,3 +226,9 @@ class FastModel(Model):
             values["_await_when_save"] = {}
             made.append(self)
         return made
+
+    @classmethod
+    async def by_pk(cls, pk: Any) -> Self | None:
+        """`cls.get_or_none(pk=pk)`, the same fast way as `where_in`."""
+        rows = await cls.where_in("pk", [pk])
+        return rows[0] if rows else None

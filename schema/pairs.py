@@ -57,6 +57,38 @@ def _user_soon(info: Info, pk: int | None) -> User | None | Awaitable[User | Non
     return User.of(model) if model else None
 
 
+@strawberry.type(description="One milestone of a pair's timeline.")
+class Milestone(Node):
+    @strawberry.field(description="The pair.")
+    async def pair(self, info: Info) -> Pair:
+        return Pair.of(await info.context.loaders.pairs.load(self.model.pair_id))
+
+    position: int = strawberry.field(description="Order in the timeline, from 1.")
+    kind: enums.MilestoneKind = strawberry.field(description="What the milestone is about.")
+    title: str = strawberry.field(description="Short title.")
+    description: str = strawberry.field(description="What the pair does for it.")
+    suggested_week: int | None = strawberry.field(description="The week it is suggested for.")
+    completed_at: datetime.datetime | None = strawberry.field(
+        description="When it was done; null if not yet."
+    )
+
+    @strawberry.field(description="Who marked it done; null if not yet.", graphql_type=User | None)
+    def completed_by(self, info: Info) -> User | Awaitable[User | None] | None:
+        return _user_soon(info, self.model.completed_by_id)
+
+    @classmethod
+    def of(cls, model: MilestoneModel) -> Milestone:
+        return cls(
+            model=model,
+            position=model.position,
+            kind=model.kind,
+            title=model.title,
+            description=model.description,
+            suggested_week=model.suggested_week,
+            completed_at=model.completed_at,
+        )
+
+
 @strawberry.type(description="A mentor and a mentee working through a program together.")
 class Pair(Node):
     @strawberry.field(description="The program the pair belongs to.")
@@ -75,8 +107,16 @@ class Pair(Node):
     def status(self) -> enums.PairStatus:
         return self.model.status
 
-    @strawberry.field(description="The pair's milestones, in timeline order.")
-    async def milestones(self, info: Info) -> list[Milestone]:
+    @strawberry.field(
+        description="The pair's milestones, in timeline order.", graphql_type=list[Milestone]
+    )
+    def milestones(self, info: Info) -> list[Milestone] | Awaitable[list[Milestone]]:
+        done = already_loaded(info.context.loaders.milestones_by_pair, self.model.pk)
+        if done is None:
+            return self._milestones(info)
+        return [Milestone.of(row) for row in done.result()]
+
+    async def _milestones(self, info: Info) -> list[Milestone]:
         rows = await info.context.loaders.milestones_by_pair.load(self.model.pk)
         return [Milestone.of(row) for row in rows]
 
@@ -144,38 +184,6 @@ class Pair(Node):
     @classmethod
     def of(cls, model: PairModel) -> Pair:
         return cls(model=model)
-
-
-@strawberry.type(description="One milestone of a pair's timeline.")
-class Milestone(Node):
-    @strawberry.field(description="The pair.")
-    async def pair(self, info: Info) -> Pair:
-        return Pair.of(await info.context.loaders.pairs.load(self.model.pair_id))
-
-    position: int = strawberry.field(description="Order in the timeline, from 1.")
-    kind: enums.MilestoneKind = strawberry.field(description="What the milestone is about.")
-    title: str = strawberry.field(description="Short title.")
-    description: str = strawberry.field(description="What the pair does for it.")
-    suggested_week: int | None = strawberry.field(description="The week it is suggested for.")
-    completed_at: datetime.datetime | None = strawberry.field(
-        description="When it was done; null if not yet."
-    )
-
-    @strawberry.field(description="Who marked it done; null if not yet.", graphql_type=User | None)
-    def completed_by(self, info: Info) -> User | Awaitable[User | None] | None:
-        return _user_soon(info, self.model.completed_by_id)
-
-    @classmethod
-    def of(cls, model: MilestoneModel) -> Milestone:
-        return cls(
-            model=model,
-            position=model.position,
-            kind=model.kind,
-            title=model.title,
-            description=model.description,
-            suggested_week=model.suggested_week,
-            completed_at=model.completed_at,
-        )
 
 
 @strawberry.type(description="A message in a pair's weekly conversation; only the two see it.")

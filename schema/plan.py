@@ -76,9 +76,15 @@ from graphql.execution.executor import Executor, default_type_resolver
 from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
 from graphql.language import ArgumentNode, DirectiveNode, FragmentDefinitionNode, Visitor
 from graphql.pyutils import Path, is_awaitable, is_iterable
+from graphql.type.scalars import serialize_boolean, serialize_id, serialize_string
 from strawberry.schema.schema import _OperationContextAwareGraphQLResolveInfo
 from strawberry.types.field import StrawberryField
 
+_IDENTITY_TYPES: dict[Any, type] = {
+    serialize_string: str,
+    serialize_id: str,
+    serialize_boolean: bool,
+}
 _UNPLANNED_FIELDS = frozenset({"__schema", "__type"})
 _UNPLANNED_DIRECTIVES = frozenset({"defer", "stream"})
 
@@ -134,7 +140,9 @@ class Step:
         "details",
         "direct",
         "field",
+        "getattr",
         "leaf",
+        "leaf_type",
         "non_null",
         "key",
         "name",
@@ -169,6 +177,8 @@ class Step:
         self.direct: _Direct | None = None
         self.field: Any = None
         self.leaf: Any = None
+        self.leaf_type: type | None = None
+        self.getattr = False
         self.non_null = False
         if self.typename:
             return
@@ -178,6 +188,9 @@ class Step:
         self.non_null = is_non_null_type(definition.type)
         inner = definition.type.of_type if self.non_null else definition.type  # type: ignore[union-attr]
         self.leaf = inner if is_leaf_type(inner) else None  # completed in place (`_Run._fields`)
+        # A value of exactly this type is its own result (graphql-core's serializers of
+        # String, ID and Boolean return it unchanged).
+        self.leaf_type = _IDENTITY_TYPES.get(getattr(self.leaf, "coerce_output_value", None))
         self.arguments = bool(definition.args)
         node = self.nodes[0]
         if self.arguments and not _uses_variables(node.arguments):
@@ -188,6 +201,7 @@ class Step:
         if resolve is not None and getattr(resolve, "_is_default", False) and strawberry_field:
             self.attribute = strawberry_field.python_name
             self.default_resolver = strawberry_field.default_resolver
+            self.getattr = self.default_resolver is getattr
         elif strawberry_field is not None and (direct := _direct(strawberry_field, schema)):
             self.direct = direct
         else:
@@ -572,17 +586,24 @@ class _Run:
             if step.typename:
                 out[key] = parent_type.name
                 continue
-            out[key] = None  # keeps the response's key order
             if step.attribute is not None and step.leaf is not None:
                 # A plain attribute of a scalar or enum type, the commonest field: in place,
                 # with no path unless something goes wrong (then the general way below
                 # reports exactly what graphql-core would).
                 try:
-                    value = step.default_resolver(source, step.attribute)  # type: ignore[misc]
+                    if step.getattr:
+                        value = getattr(source, step.attribute)
+                    else:
+                        value = step.default_resolver(source, step.attribute)  # type: ignore[misc]
                 except Exception as error:
+                    out[key] = None
                     field_path = Path(path, key, parent_type.name)
                     self._field_error(error, step, step.return_type, field_path, out, key, slot)
                     continue
+                if type(value) is step.leaf_type:
+                    out[key] = value
+                    continue
+                out[key] = None  # keeps the response's key order
                 if value is None:
                     if not step.non_null:
                         continue
@@ -603,6 +624,7 @@ class _Run:
                     step, step.return_type, value, field_path, out, key, slot, None
                 )
                 continue
+            out[key] = None  # keeps the response's key order
             field_path = Path(path, key, parent_type.name)
             info = None
             try:
@@ -645,7 +667,7 @@ class _Run:
             plan.fragment_nodes,
             self.root,
             plan.operation,
-            self.variables.coerced,
+            self.variables,  # graphql-core's VariableValues, as its executor passes
             self.context,
             is_awaitable,
             None,
@@ -792,6 +814,25 @@ class _Run:
             container[key] = completed_list
             list_slot = _Slot(container, key, not non_null, slot, path)
             item_type = inner.of_type
+            item_non_null, item_inner, item_kind = self.plan.shape(item_type)
+            if item_kind is _OBJECT:
+                # A list of objects, the page's bulk: each ready item straight into its
+                # fields (what `_complete_position` and `_complete` would do for it).
+                item_steps = self.plan.sub_steps(step, item_inner, self.variables)
+                for index, item in enumerate(items):
+                    item_path = Path(path, index, None)
+                    if item is None or _awaitable(item) or isinstance(item, Exception):
+                        self._complete_position(
+                            step, item_type, item, item_path, completed_list, index, list_slot, info
+                        )
+                        continue
+                    out = {}
+                    completed_list[index] = out
+                    item_slot = _Slot(
+                        completed_list, index, not item_non_null, list_slot, item_path
+                    )
+                    self._fields(item_steps, item_inner, item, out, item_slot, item_path)
+                return
             for index, item in enumerate(items):
                 self._complete_position(
                     step,

@@ -18,7 +18,7 @@ from models import Program as ProgramModel
 from models.enums import MentorshipRole as MentorshipRoleEnum
 from models.enums import ProgramStatus as ProgramStatusEnum
 from models.enums import QuestionKind as QuestionKindEnum
-from schema import enums
+from schema import enums, prefetch
 from schema import matching as matching_schema
 from schema import stats as stats_schema
 from schema.common import (
@@ -192,7 +192,9 @@ class Program(Node):
             query = query.filter(Q(mentor_id=viewer.pk) | Q(mentee_id=viewer.pk))
         if status is not None:
             query = query.filter(status=status)
-        return await paginate(query, Pair.of, first=first, after=after, last=last, before=before)
+        page = await paginate(query, Pair.of, first=first, after=after, last=last, before=before)
+        await prefetch.pairs_page(info, [edge.node.model for edge in page.edges], "edges", "node")
+        return page
 
     @strawberry.field(
         description="Mentors for pending mentees, best first (group admins, else null): for "

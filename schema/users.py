@@ -16,7 +16,7 @@ from models import Group as GroupModel
 from models import Pair as PairModel
 from models import SignUp as SignUpModel
 from models import User as UserModel
-from schema import enums
+from schema import enums, prefetch
 from schema.common import (
     After,
     Before,
@@ -83,9 +83,11 @@ class User(Node):
             query = PairModel.filter(mentee_id=pk)
         if status is not None:
             query = query.filter(status=status)
-        return await paginate(
+        page = await paginate(
             query, Pair.of, first=first, after=after, last=last, before=before, newest_first=True
         )
+        await prefetch.pairs_page(info, [edge.node.model for edge in page.edges], "edges", "node")
+        return page
 
     @strawberry.field(description="Your sign-ups, newest first; null unless this is you.")
     async def sign_ups(

@@ -24,8 +24,8 @@ T = TypeVar("T")
 
 
 async def role_in_group(user_id: int, group_id: int) -> GroupRole | None:
-    membership = await GroupMembership.filter(user_id=user_id, group_id=group_id).first()
-    return membership.role if membership else None
+    rows = await GroupMembership.where_in("group_id", [group_id], user_id=user_id)
+    return rows[0].role if rows else None
 
 
 async def is_blocked_by(viewer_id: int, owner_id: int) -> bool:
@@ -73,7 +73,7 @@ async def _group_id_of_program(program_id: int) -> int:
 
 
 async def find_program(viewer: User, pk: int) -> Program | None:
-    program = await Program.get_or_none(pk=pk)
+    program = await Program.by_pk(pk)
     if program is None:
         return None
     role = await role_in_group(viewer.pk, program.group_id)
