@@ -87,7 +87,7 @@ def viewer_rows(
         if viewer_id is None:
             return [[] for _ in keys]
         found: dict[int, list[M]] = defaultdict(list)
-        rows = await model.where_in(key_field, keys, ("pk",), **{user_field: viewer_id})
+        rows = await model.where_in(key_field, keys, ("id",), **{user_field: viewer_id})
         for row in rows:
             found[getattr(row, key_field)].append(row)
         return [found.get(key, []) for key in keys]

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import datetime
 import functools
-from collections.abc import Callable, Sequence
-from typing import Any, Self
+from collections.abc import Callable, Generator, Sequence
+from typing import Any, Generic, Self, TypeVar
 
 from tortoise import timezone
 from tortoise.fields import DateField, DatetimeField
@@ -24,6 +24,7 @@ from tortoise.fields.data import CharEnumFieldInstance, IntEnumFieldInstance
 from tortoise.models import Model
 
 Converter = Callable[[Any], Any] | None
+RowPlan = tuple[tuple[str, str, Converter], ...]
 _UTC = datetime.UTC
 
 
@@ -138,6 +139,35 @@ async def _fetch(db: Any, dialect: str, sql: str, values: list[Any]) -> Sequence
 
 
 _DIRECT_DIALECTS = ("sqlite", "postgres")
+_OPERATORS = {"": "=", "gt": ">", "lt": "<"}
+
+
+@functools.lru_cache(maxsize=512)
+def _select_where(  # noqa: PLR0913, PLR0917 - the cache key
+    table: str,
+    columns: tuple[str, ...] | None,
+    conditions: tuple[tuple[str, str], ...],
+    either: tuple[str, ...],
+    order: tuple[str, bool] | None,
+    limited: bool,
+    dialect: str,
+) -> str:
+    """The SQL of a `FastQuery` of this shape (`columns` None: a count)."""
+    count = len(conditions) + len(either) + int(limited)
+    postgres = dialect == "postgres"
+    marks = iter([f"${n}" for n in range(1, count + 1)] if postgres else ["?"] * count)
+    selected = "COUNT(*)" if columns is None else ",".join(f'"{c}"' for c in columns)
+    parts = [f'"{column}"{operator}{next(marks)}' for column, operator in conditions]
+    if either:
+        parts.append("(" + " OR ".join(f'"{column}"={next(marks)}' for column in either) + ")")
+    sql = f'SELECT {selected} FROM "{table}"'
+    if parts:
+        sql += " WHERE " + " AND ".join(parts)
+    if order is not None:
+        sql += f' ORDER BY "{order[0]}" {"DESC" if order[1] else "ASC"}'
+    if limited:
+        sql += f" LIMIT {next(marks)}"
+    return sql
 
 
 class FastModel(Model):
@@ -209,6 +239,12 @@ class FastModel(Model):
             dialect,
         )
         rows = await _fetch(db, dialect, sql, [*keys, *equal.values()])
+        return cls._build(plan, rows)
+
+    @classmethod
+    def _build(cls, plan: RowPlan, rows: Sequence[Any]) -> list[Self]:
+        """Models from rows whose values are in `plan`'s column order."""
+        meta = cls._meta
         attributes = tuple(attribute for _, attribute, _ in plan)
         converted = tuple((attribute, convert) for _, attribute, convert in plan if convert)
         custom_pk = meta.db_pk_column not in meta.generated_db_fields
@@ -232,3 +268,104 @@ class FastModel(Model):
         """`cls.get_or_none(pk=pk)`, the same fast way as `where_in`."""
         rows = await cls.where_in("pk", [pk])
         return rows[0] if rows else None
+
+    @classmethod
+    def fast_query(cls, **equal: Any) -> FastQuery[Self]:
+        """`cls.filter(**equal)` as a `FastQuery`."""
+        return FastQuery(cls).filter(**equal)
+
+
+M = TypeVar("M", bound=FastModel)
+
+
+class FastQuery(Generic[M]):
+    """The few QuerySet operations a connection's page needs, as SQL made once per shape
+    and rows built as `where_in` builds them: `filter` by equality and `pk`/`id` `__gt`
+    and `__lt`, one `either` group (OR of equalities), `order_by` one field, `limit`,
+    `count`. A connection's page and its count were the rest of Tortoise's share of a
+    program page. Anything else is a TypeError: use a QuerySet for it."""
+
+    __slots__ = ("_either", "_limit", "_order", "conditions", "model")
+
+    def __init__(
+        self,
+        model: type[M],
+        conditions: tuple[tuple[str, str, Any], ...] = (),
+        either: tuple[tuple[str, Any], ...] = (),
+        order: tuple[str, bool] | None = None,
+        limit: int | None = None,
+    ) -> None:
+        self.model = model
+        self.conditions = conditions
+        self._either = either
+        self._order = order
+        self._limit = limit
+
+    def _column(self, name: str) -> str:
+        meta = self.model._meta
+        return meta.fields_db_projection[meta.pk_attr if name in ("pk", "id") else name]
+
+    def _value(self, name: str, value: Any) -> Any:
+        meta = self.model._meta
+        field = meta.fields_map[meta.pk_attr if name in ("pk", "id") else name]
+        return field.to_db_value(value, self.model)
+
+    def filter(self, **kwargs: Any) -> FastQuery[M]:
+        conditions = list(self.conditions)
+        for lookup, value in kwargs.items():
+            name, _, operator = lookup.partition("__")
+            if operator not in _OPERATORS or (operator and name not in ("pk", "id")):
+                raise TypeError(f"FastQuery does not filter by {lookup!r}")
+            conditions.append((self._column(name), _OPERATORS[operator], self._value(name, value)))
+        return FastQuery(self.model, tuple(conditions), self._either, self._order, self._limit)
+
+    def either(self, **equal: Any) -> FastQuery[M]:
+        """Rows where any one of these equalities holds."""
+        if self._either:
+            raise TypeError("FastQuery takes one `either` group")
+        group = tuple((self._column(key), self._value(key, value)) for key, value in equal.items())
+        return FastQuery(self.model, self.conditions, group, self._order, self._limit)
+
+    def order_by(self, field: str) -> FastQuery[M]:
+        descending = field.startswith("-")
+        order = (self._column(field.lstrip("-")), descending)
+        return FastQuery(self.model, self.conditions, self._either, order, self._limit)
+
+    def limit(self, limit: int) -> FastQuery[M]:
+        return FastQuery(self.model, self.conditions, self._either, self._order, limit)
+
+    def _sql(self, columns: tuple[str, ...] | None, dialect: str) -> tuple[str, list[Any]]:
+        limited = columns is not None and self._limit is not None
+        sql = _select_where(
+            self.model._meta.db_table,
+            columns,
+            tuple((column, operator) for column, operator, _ in self.conditions),
+            tuple(column for column, _ in self._either),
+            self._order if columns is not None else None,
+            limited,
+            dialect,
+        )
+        values = [value for _, _, value in self.conditions]
+        values += [value for _, value in self._either]
+        if limited:
+            values.append(self._limit)
+        return sql, values
+
+    async def count(self) -> int:
+        db = self.model._choose_db()
+        dialect = db.capabilities.dialect
+        sql, values = self._sql(None, dialect)
+        rows = await _fetch(db, dialect, sql, values)
+        return int(rows[0][0])
+
+    async def _rows(self) -> list[M]:
+        db = self.model._choose_db()
+        dialect = db.capabilities.dialect
+        plan = self.model._plan_now()
+        if plan is None or dialect not in _DIRECT_DIALECTS:
+            raise TypeError(f"FastQuery runs on {_DIRECT_DIALECTS}, with time zones on")
+        sql, values = self._sql(tuple(name for name, _, _ in plan), dialect)
+        return self.model._build(plan, await _fetch(db, dialect, sql, values))
+
+    def __await__(self) -> Generator[Any, None, list[M]]:
+        return self._rows().__await__()

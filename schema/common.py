@@ -12,6 +12,7 @@ from tortoise.queryset import QuerySet
 
 from api.context import Context
 from api.errors import BadUserInput, DomainError
+from models.base import FastQuery
 from schema.enums import describe
 from schema.ids import decode_cursor, encode_cursor, encode_id
 
@@ -154,7 +155,7 @@ class Edge(Generic[T]):
 class Connection(Generic[T]):
     edges: list[Edge[T]] = strawberry.field(description="The items of this page.")
     page_info: PageInfo = strawberry.field(description="Paging information.")
-    query: strawberry.Private[QuerySet]
+    query: strawberry.Private[QuerySet | FastQuery]
 
     @strawberry.field(description="How many items the whole list holds.")
     async def total_count(self) -> int:
@@ -176,7 +177,7 @@ def page_size(first: int | None, last: int | None) -> tuple[int, bool]:
 
 
 async def paginate(
-    query: QuerySet,
+    query: QuerySet | FastQuery,
     wrap: Callable[[Any], T],
     *,
     first: int | None = None,

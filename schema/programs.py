@@ -6,7 +6,6 @@ import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
-from tortoise.expressions import Q
 
 from api.errors import DomainError
 from api.services import access
@@ -187,9 +186,9 @@ class Program(Node):
         from schema.pairs import Pair
 
         viewer = await info.context.require_viewer()
-        query = PairModel.filter(program_id=self.model.pk)
+        query = PairModel.fast_query(program_id=self.model.pk)
         if not await is_group_admin(info, self.model.group_id):
-            query = query.filter(Q(mentor_id=viewer.pk) | Q(mentee_id=viewer.pk))
+            query = query.either(mentor_id=viewer.pk, mentee_id=viewer.pk)
         if status is not None:
             query = query.filter(status=status)
         page = await paginate(query, Pair.of, first=first, after=after, last=last, before=before)

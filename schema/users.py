@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.scalars import JSON
-from tortoise.expressions import Q
 
 from api.errors import DomainError
 from api.services import accounts, blocks
@@ -76,11 +75,11 @@ class User(Node):
 
         pk = self.model.pk
         if role is None:
-            query = PairModel.filter(Q(mentor_id=pk) | Q(mentee_id=pk))
+            query = PairModel.fast_query().either(mentor_id=pk, mentee_id=pk)
         elif role.value == "MENTOR":
-            query = PairModel.filter(mentor_id=pk)
+            query = PairModel.fast_query(mentor_id=pk)
         else:
-            query = PairModel.filter(mentee_id=pk)
+            query = PairModel.fast_query(mentee_id=pk)
         if status is not None:
             query = query.filter(status=status)
         page = await paginate(
