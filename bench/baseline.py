@@ -1,5 +1,7 @@
-"""The dashboard's reference: a plain Starlette endpoint that runs the same SQL as the API
-and answers the same JSON bytes, with nothing else around it.
+"""The read pages' reference: a plain Starlette endpoint that runs the same SQL as the API
+and answers the same JSON bytes, with nothing else around it. `BENCH_PAGE` says which
+page: `dashboard` (an admin's program page, the default) or `member` (a member's pairs
+with their milestones and check-ins).
 
 It replays the statements bench/capture.py recorded from the API (the request's bearer
 token hashed in place of the recorded one), on the same database connection class the
@@ -7,7 +9,7 @@ API uses, and builds the response from the rows by hand with orjson. Served by u
 with the API's settings (uvloop, httptools, one worker).
 
     BENCH_STATEMENTS=statements.json DATABASE_URL=sqlite:///x.db PORT=8001 \
-        python -m bench.baseline
+        [BENCH_PAGE=member] python -m bench.baseline
 """
 
 from __future__ import annotations
@@ -95,8 +97,62 @@ def assemble(results: list[tuple[Statement, list[dict[str, Any]]]]) -> dict[str,
     return {"program": {"title": program["title"], "pairs": {"totalCount": total, "edges": edges}}}
 
 
-def create_app(statements: list[Statement], database_url: str) -> Starlette:
+def assemble_member(results: list[tuple[Statement, list[dict[str, Any]]]]) -> dict[str, Any]:
+    """The member's page `data`, from the rows of the recorded statements (by table)."""
+    names: dict[int, str] = {}
+    page: list[dict[str, Any]] = []
+    milestones: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    check_ins: dict[int, list[dict[str, Any]]] = {}
+    for statement, rows in results:
+        match = _TABLE.search(statement.sql)
+        table = match.group(1) if match else ""
+        if table == "users":
+            names.update((row["id"], row["name"]) for row in rows)
+        elif table == "pairs":
+            page = rows[: int(statement.params[-1]) - 1]  # one more than the page
+        elif table == "milestones":
+            for row in rows:
+                milestones[row["pair_id"]].append(row)
+        elif table == "check_ins":
+            size = int(statement.params[-1]) - 1
+            for row in rows[:size]:
+                check_ins.setdefault(row["pair_id"], []).append(row)
+    edges = [
+        {
+            "node": {
+                "id": encode_id("Pair", pair["id"]),
+                "status": pair["status"],
+                "milestones": [
+                    {"title": row["title"], "completedAt": _iso(row["completed_at"])}
+                    for row in milestones[pair["id"]]
+                ],
+                "checkIns": {
+                    "edges": [
+                        {
+                            "node": {
+                                "body": row["body"],
+                                "createdAt": _iso(row["created_at"]),
+                                "author": {"name": names[row["author_id"]]},
+                            }
+                        }
+                        for row in check_ins.get(pair["id"], [])
+                    ]
+                },
+            }
+        }
+        for pair in page
+    ]
+    return {"viewer": {"pairs": {"edges": edges}}}
+
+
+ASSEMBLERS = {"dashboard": assemble, "member": assemble_member}
+
+
+def create_app(
+    statements: list[Statement], database_url: str, page: str = "dashboard"
+) -> Starlette:
     recorded_hash = statements[0].params[0] if statements and statements[0].params else None
+    build = ASSEMBLERS[page]
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -115,7 +171,8 @@ def create_app(statements: list[Statement], database_url: str) -> Starlette:
         for statement in statements:
             params = [token_hash if value == recorded_hash else value for value in statement.params]
             results.append((statement, await connection.execute_query_dict(statement.sql, params)))
-        return Response(orjson.dumps({"data": assemble(results)}), media_type="application/json")
+        data = build(results)
+        return Response(orjson.dumps({"data": data}), media_type="application/json")
 
     async def health(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -129,7 +186,11 @@ def create_app(statements: list[Statement], database_url: str) -> Starlette:
 def main() -> None:
     import uvicorn
 
-    app = create_app(load(Path(os.environ["BENCH_STATEMENTS"])), os.environ["DATABASE_URL"])
+    app = create_app(
+        load(Path(os.environ["BENCH_STATEMENTS"])),
+        os.environ["DATABASE_URL"],
+        os.environ.get("BENCH_PAGE", "dashboard"),
+    )
     uvicorn.run(
         app,
         host="127.0.0.1",

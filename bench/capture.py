@@ -37,6 +37,16 @@ def dashboard_query(page_size: int) -> str:
     )
 
 
+def member_query(pairs: int, check_ins: int) -> str:
+    """A member's pairs page: each of their pairs with its milestones and check-ins."""
+    return (
+        f"query Member {{ viewer {{ pairs(first: {pairs}) {{ edges {{ node {{ id status "
+        "milestones { title completedAt } "
+        f"checkIns(first: {check_ins}) "
+        "{ edges { node { body createdAt author { name } } } } } } } } }"
+    )
+
+
 @dataclass
 class Statement:
     sql: str
@@ -69,10 +79,9 @@ def recording() -> Iterator[_Recorder]:
         logger.setLevel(level)
 
 
-def capture(env: dict[str, str], token: str, program_id: str, page_size: int) -> list[Statement]:
-    """Run the dashboard query twice in-process (the first warms up), record the second."""
+def capture(env: dict[str, str], token: str, body: dict[str, Any]) -> list[Statement]:
+    """Run a page's query twice in-process (the first warms up), record the second."""
     app = create_app(Settings.from_env(env))
-    body = {"query": dashboard_query(page_size), "variables": {"id": program_id}}
     headers = {"Authorization": f"Bearer {token}"}
     with TestClient(app) as client:
         client.post("/graphql", json=body, headers=headers).raise_for_status()
@@ -80,7 +89,7 @@ def capture(env: dict[str, str], token: str, program_id: str, page_size: int) ->
             response = client.post("/graphql", json=body, headers=headers)
         response.raise_for_status()
         if response.json().get("errors"):
-            raise RuntimeError(f"the dashboard query failed: {response.text[:500]}")
+            raise RuntimeError(f"the page's query failed: {response.text[:500]}")
     return recorder.statements
 
 

@@ -151,12 +151,106 @@ def gc_pauses(port: int) -> tuple[int, float, int]:
     return int(count), total, int(count - at_50ms)
 
 
+MEMBER_PAIRS = 20  # the member's page: pairs(first:)
+MEMBER_CHECK_INS = 20  # and each pair's checkIns(first:)
+
+
 def dashboard_request(ctx: Context) -> Req:
     body = {
         "query": capture.dashboard_query(ctx.config.page_size),
         "variables": {"id": ctx.seeded.dashboard_program_id},
     }
     return Req("/graphql", ctx.seeded.admin_token, json.dumps(body))
+
+
+def member_request(ctx: Context) -> Req:
+    body = {"query": capture.member_query(MEMBER_PAIRS, MEMBER_CHECK_INS)}
+    return Req("/graphql", ctx.seeded.member_token, json.dumps(body))
+
+
+def section_member_page(ctx: Context, api: servers.Server) -> None:
+    """(a) A member's pairs page against its own raw baseline, A B per round."""
+    config, report = ctx.config, ctx.report
+    request = member_request(ctx)
+    statements = capture.capture(
+        servers.api_env(ctx.sqlite_url), ctx.seeded.member_token, json.loads(request.body)
+    )
+    statements_path = ctx.workdir / "member-statements.json"
+    capture.save(statements, statements_path)
+    baseline = ctx.server(
+        servers.start(
+            "baseline-member",
+            "bench.baseline",
+            [],
+            {
+                "DATABASE_URL": ctx.sqlite_url,
+                "BENCH_STATEMENTS": str(statements_path),
+                "BENCH_PAGE": "member",
+            },
+            ctx.workdir,
+        )
+    )
+    headers = {"Authorization": f"Bearer {request.token}"}
+    _, api_body = servers.post(f"{api.url}/graphql", request.body.encode(), headers)
+    _, base_body = servers.post(f"{baseline.url}/graphql", request.body.encode(), headers)
+    same = json.loads(api_body) == json.loads(base_body)
+    pairs = ((json.loads(api_body).get("data") or {}).get("viewer") or {}).get("pairs") or {}
+    edges = pairs.get("edges") or []
+    shown = sum(len((e["node"].get("checkIns") or {}).get("edges") or []) for e in edges)
+    ctx.log(
+        f"(a) member page: {len(api_body)} B, {len(edges)} pairs, {shown} check-ins, "
+        f"{len(statements)} SQL statements; same JSON as the baseline: {same}"
+    )
+    report.details["a_member_check"] = {
+        "same_json": same,
+        "pairs": len(edges),
+        "check_ins": shown,
+        "statements": len(statements),
+    }
+    if not same:
+        (ctx.workdir / "member-api-answer.json").write_bytes(api_body)
+        (ctx.workdir / "member-baseline-answer.json").write_bytes(base_body)
+    warm_up(ctx, baseline, [request])
+    warm_up(ctx, api, [request])
+    rounds: list[tuple[loadgen.LoadResult, loadgen.LoadResult, float]] = []
+    for number in range(1, config.query_rounds + 1):
+        psutil.cpu_times_percent(interval=None)
+        base = load(ctx, baseline, [request], config.connections)
+        ours = load(ctx, api, [request], config.connections)
+        idle = psutil.cpu_times_percent(interval=None).idle
+        rounds.append((base, ours, idle))
+        ctx.log(f"(a) member round {number} baseline: {_load_summary(base)}")
+        ctx.log(f"(a) member round {number} ours: {_load_summary(ours)} (machine idle {idle:.0f}%)")
+    baseline.stop()
+    report.details["a_member"] = [
+        {"baseline": dataclasses.asdict(b), "api": dataclasses.asdict(o), "idle_pct": i}
+        for b, o, i in rounds
+    ]
+    ratios = [_ratio(o.p50_ms, b.p50_ms) or 0.0 for b, o, _i in rounds]
+    middle = sorted(range(len(rounds)), key=lambda n: ratios[n])[len(rounds) // 2]
+    base, ours, _idle = rounds[middle]
+    errors = sum(b.errors + o.errors for b, o, _i in rounds)
+    report.add(
+        Row(
+            "a.member",
+            f"(a) member's pairs page p50 latency ({len(edges)} pairs, {shown} check-ins, "
+            f"{len(statements)} SQL statements; median of {len(rounds)} rounds; errors)",
+            f"{_ms(ours.p50_ms)} ({errors})",
+            _ms(base.p50_ms),
+            ratios[middle],
+            "≤2.5× its baseline, same JSON, 0 errors",
+            same and ratios[middle] <= 2.5 and errors == 0 and bool(edges),
+        )
+    )
+    report.add(
+        Row(
+            "a.member.rounds",
+            "(a) member's page p50 vs its baseline per round (machine idle)",
+            "; ".join(
+                f"{r:.2f}× ({i:.0f}%)" for r, (_b, _o, i) in zip(ratios, rounds, strict=True)
+            ),
+        )
+    )
 
 
 def check_in_requests(seeded: Seeded) -> list[Req]:
@@ -201,8 +295,7 @@ def section_queries(ctx: Context) -> None:
     statements = capture.capture(
         servers.api_env(ctx.sqlite_url),
         ctx.seeded.admin_token,
-        ctx.seeded.dashboard_program_id,
-        config.page_size,
+        json.loads(dashboard_request(ctx).body),
     )
     statements_path = ctx.workdir / "statements.json"
     capture.save(statements, statements_path)
@@ -372,6 +465,8 @@ def section_queries(ctx: Context) -> None:
             all(o.errors == 0 and b.errors == 0 and f.errors == 0 for b, o, f, _i in rounds),
         )
     )
+
+    section_member_page(ctx, api)
 
     # (b) The smallest query: our settings against the same server with Strawberry's
     # defaults, A B per round.

@@ -25,6 +25,7 @@ from api.program_templates import TEMPLATES
 from bench.config import Config
 from models import (
     AuthToken,
+    CheckIn,
     Group,
     GroupMembership,
     Milestone,
@@ -46,6 +47,7 @@ from models.enums import (
 from schema.ids import encode_id
 
 BATCH = 1000
+MEMBER_CHECK_INS = 25
 # Nobody logs in during the bench: any well-formed argon2 hash will do.
 PASSWORD_HASH = (
     "$argon2id$v=19$m=65536,t=3,p=4$YmVuY2hiZW5jaA$0000000000000000000000000000000000000000000"
@@ -68,6 +70,7 @@ class Seeded:
     admin_token: str
     dashboard_program_id: str
     live: list[LivePair] = field(default_factory=list)
+    member_token: str = ""  # person 2: a mentor in both programs, with check-ins (a)
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self)), encoding="utf-8")
@@ -79,6 +82,7 @@ class Seeded:
             admin_token=raw["admin_token"],
             dashboard_program_id=raw["dashboard_program_id"],
             live=[LivePair(**item) for item in raw["live"]],
+            member_token=raw.get("member_token", ""),
         )
 
 
@@ -225,9 +229,27 @@ async def _fill(config: Config) -> Seeded:
     await _bulk(SignUp, sign_ups)
     await _bulk(Pair, pairs)
     await _bulk(Milestone, milestones)
+    # Person 2 mentors the first pair of each program: the member's page (a) shows both,
+    # each with more check-ins than a page holds, the two members taking turns.
+    sizes = {"dashboard": config.dashboard_pairs, "live": config.live_pairs}
+    member_pairs = [first for label, (_, first) in programs.items() if sizes[label]]
+    await _bulk(
+        CheckIn,
+        [
+            CheckIn(
+                pair_id=pair_pk,
+                author_id=2 if n % 2 else 3,
+                body=f"Week {n}: what we did, and what comes next.",
+                created_at=now - timedelta(days=MEMBER_CHECK_INS - n),
+            )
+            for pair_pk in member_pairs
+            for n in range(1, MEMBER_CHECK_INS + 1)
+        ],
+    )
     live_program, live_first = programs["live"]
     return Seeded(
         admin_token=tokens[1],
+        member_token=tokens[2] if people > 1 else "",
         dashboard_program_id=encode_id("Program", programs["dashboard"][0]),
         live=[
             LivePair(

@@ -25,6 +25,8 @@ ROWS = {
     "a.p50.off": "(a) dashboard p50 latency with plans off",
     "a.p99": "(a) dashboard p99 latency",
     "a.rps": "(a) dashboard throughput",
+    "a.member": "(a) member's pairs page p50 latency",
+    "a.member.rounds": "(a) member's page p50 vs its baseline per round",
     "b.rps": "(b) `{ __typename }` throughput",
     "b.rounds": "(b) throughput vs Strawberry's defaults per round",
     "c.p50": "(c) fan-out publish-to-receive p50",
@@ -69,7 +71,13 @@ def test_tiny_bench_runs_every_section_without_losing_work(tmp_path: Path) -> No
     check = details["a_json_check"]
     assert check["same_json"] and check["same_bytes"]
     assert check["page_pairs"] == 20 and check["statements"] > 0
-    assert len(details["a"]) == len(details["b"]) == 1  # tiny: one round each
+    assert len(details["a"]) == len(details["b"]) == len(details["a_member"]) == 1  # tiny
+    member = details["a_member_check"]
+    # Person 2's two pairs (one per program), each showing a full page of check-ins.
+    assert member["same_json"] and member["pairs"] == 2 and member["check_ins"] == 2 * 20
+    for side in ("api", "baseline"):
+        run_ = details["a_member"][0][side]
+        assert run_["errors"] == 0 and run_["requests"] > 0
     for side in ("api", "baseline", "no_plans"):
         assert details["a"][0][side]["errors"] == 0 and details["a"][0][side]["requests"] > 0
     for side in ("api", "defaults"):
