@@ -821,7 +821,12 @@ class _Run:
                 item_steps = self.plan.sub_steps(step, item_inner, self.variables)
                 for index, item in enumerate(items):
                     item_path = Path(path, index, None)
-                    if item is None or _awaitable(item) or isinstance(item, Exception):
+                    if (
+                        item is None
+                        or item is Undefined
+                        or _awaitable(item)
+                        or isinstance(item, Exception)
+                    ):
                         self._complete_position(
                             step, item_type, item, item_path, completed_list, index, list_slot, info
                         )
