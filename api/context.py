@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,14 +27,26 @@ class Context:
     _viewer: User | None = None
     _resolved: bool = False
     _loaders: Loaders | None = None
+    _looking_up: asyncio.Future[None] | None = None
 
     async def viewer(self) -> User | None:
-        """The signed-in user, or None. A bad or expired token counts as anonymous."""
+        """The signed-in user, or None. A bad or expired token counts as anonymous.
+
+        Fields that ask at once share one lookup: two root fields each looked the token
+        up (on PostgreSQL, on two pooled connections at the same time)."""
         viewer_asked()  # schema/sharing.py: this answer is the viewer's own
-        if not self._resolved:
-            self._viewer = await auth.user_for_token(self.token) if self.token else None
-            self._resolved = True
-            self.refresh_loaders()
+        while not self._resolved:
+            if self._looking_up is not None:
+                await self._looking_up  # then resolved, or failed: then look up again
+                continue
+            self._looking_up = asyncio.get_running_loop().create_future()
+            try:
+                self._viewer = await auth.user_for_token(self.token) if self.token else None
+                self._resolved = True
+                self.refresh_loaders()
+            finally:
+                done, self._looking_up = self._looking_up, None
+                done.set_result(None)
         return self._viewer
 
     def sign_in(self, user: User, token: str) -> None:

@@ -7,8 +7,9 @@ is cached across requests.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import defaultdict
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from contextvars import ContextVar
 from functools import cached_property
 from typing import Any, TypeVar
@@ -55,6 +56,23 @@ def already_loaded(loader: DataLoader[K, T], key: K) -> asyncio.Future[T] | None
     if future is None or not future.done() or future.cancelled() or future.exception():
         return None
     return future  # type: ignore[return-value]
+
+
+async def fill(loader: DataLoader[K, T], keys: Iterable[K]) -> None:
+    """Load `keys` into `loader` and wait until they are there, as awaiting `load_many`
+    would but without gathering a future per key: a prefetch of a page's people and
+    milestones (schema/prefetch.py) made about 300 such callbacks per page. The keys
+    join the loader's current batch, so they batch with anyone else's loads of this
+    turn of the loop. A failed load stays in the loader, as it keeps one: each field
+    that reads the key reports it."""
+    futures = [loader.load(key) for key in dict.fromkeys(keys)]
+    for future in futures:
+        if not future.done():
+            with contextlib.suppress(Exception):
+                await future
+    for future in futures:
+        if future.done() and not future.cancelled():
+            future.exception()  # retrieved: its fields report it
 
 
 def by_pk(model: type[M]) -> Callable[[Sequence[int]], Coroutine[Any, Any, list[M | None]]]:

@@ -39,9 +39,11 @@ not called: the plan knows each object's type from the schema, which is what
 from __future__ import annotations
 
 import asyncio
+import functools
 import types
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
+from enum import Enum
 from typing import Any
 
 from graphql import (
@@ -57,6 +59,7 @@ from graphql import (
     OperationType,
     Undefined,
     VariableNode,
+    get_named_type,
     get_operation_ast,
     is_abstract_type,
     is_leaf_type,
@@ -78,6 +81,7 @@ from graphql.language import ArgumentNode, DirectiveNode, FragmentDefinitionNode
 from graphql.pyutils import Path, is_awaitable, is_iterable
 from graphql.type.scalars import serialize_boolean, serialize_id, serialize_string
 from strawberry.schema.schema import _OperationContextAwareGraphQLResolveInfo
+from strawberry.types.arguments import convert_arguments
 from strawberry.types.field import StrawberryField
 
 _IDENTITY_TYPES: dict[Any, type] = {
@@ -85,6 +89,10 @@ _IDENTITY_TYPES: dict[Any, type] = {
     serialize_id: str,
     serialize_boolean: bool,
 }
+_IMMUTABLE_ARGUMENTS = (int, str, float, bool, Enum, type(None))
+# A `Path` made the way its NamedTuple constructor makes it, without that constructor's
+# Python frame: a page makes one per list item and per resolved field, about 1,200.
+_new_path = tuple.__new__
 _UNPLANNED_FIELDS = frozenset({"__schema", "__type"})
 _UNPLANNED_DIRECTIVES = frozenset({"defer", "stream"})
 
@@ -135,6 +143,7 @@ class Step:
     __slots__ = (
         "arguments",
         "attribute",
+        "converted",
         "default_resolver",
         "definition",
         "details",
@@ -171,6 +180,7 @@ class Step:
         self.typename = self.name == "__typename"
         self.subplans: dict[str, list[Step]] = {}  # runtime type name -> its steps
         self.static_arguments: dict[str, Any] | None = None
+        self.converted: dict[str, Any] | None = None  # a direct resolver's, when static
         self.attribute: str | None = None
         self.default_resolver: Callable[[Any, str], Any] | None = None
         self.resolve: Callable[..., Any] | None = None
@@ -202,7 +212,9 @@ class Step:
             self.attribute = strawberry_field.python_name
             self.default_resolver = strawberry_field.default_resolver
             self.getattr = self.default_resolver is getattr
-        elif strawberry_field is not None and (direct := _direct(strawberry_field, schema)):
+        elif strawberry_field is not None and (
+            direct := _direct(strawberry_field, definition, schema)
+        ):
             self.direct = direct
         else:
             self.resolve = resolve or _default_field_resolver
@@ -211,35 +223,76 @@ class Step:
 class _Direct:
     """How to call a resolver straight: what Strawberry's wrapper would pass it."""
 
-    __slots__ = ("function", "info", "info_class", "source_names", "takes_self")
+    __slots__ = (
+        "arguments",
+        "config",
+        "function",
+        "info",
+        "lazy_info",
+        "scalar_registry",
+        "source_names",
+        "takes_self",
+    )
 
-    def __init__(self, resolver: Any, info_class: type) -> None:
+    def __init__(self, resolver: Any, field: Any, strawberry_schema: Any) -> None:
+        info_class = strawberry_schema.config.info_class
+        self.arguments = field.arguments
+        self.config = strawberry_schema.config
+        self.scalar_registry = strawberry_schema.schema_converter.scalar_registry
         self.function = resolver.wrapped_func
         self.takes_self = resolver.self_parameter is not None
         self.source_names = tuple(
             p.name for p in (resolver.parent_parameter, resolver.root_parameter) if p is not None
         )
         self.info = resolver.info_parameter.name if resolver.info_parameter else None
-        self.info_class = info_class
+        self.lazy_info = _lazy_info_class(info_class)
 
 
-def _direct(field: Any, schema: GraphQLSchema) -> _Direct | None:
-    """A resolver without GraphQL arguments, field extensions (permission classes are
-    one) or exception handlers gets from Strawberry's wrapper only its source and its
-    Info (`get_arguments`, `StrawberryField.get_result`): call it with those, directly."""
+@functools.cache
+def _lazy_info_class(info_class: type) -> Any:
+    """The schema's Info class, its graphql-core resolve info made on first use: most
+    direct resolvers on a page (a pair's people, a milestone's `completedBy`) read only
+    `info.context`, and making the resolve info for each was a tenth of a page's work.
+    Relies on Strawberry's `Info` reading everything else through `_raw_info`."""
+
+    class LazyInfo(info_class):  # type: ignore[misc, valid-type]
+        def __init__(self, run: _Run, step: Step, parent_type: Any, path: Path) -> None:
+            self._run, self._step, self._parent_type, self._path = run, step, parent_type, path
+            self._field = step.field
+            self._raw: Any = None
+
+        @property
+        def _raw_info(self) -> Any:
+            if self._raw is None:
+                self._raw = self._run._info(self._step, self._parent_type, self._path)
+            return self._raw
+
+        @property
+        def context(self) -> Any:
+            return self._run.context
+
+    LazyInfo.__name__ = LazyInfo.__qualname__ = f"Lazy{info_class.__name__}"
+    return LazyInfo
+
+
+def _direct(field: Any, definition: GraphQLField, schema: GraphQLSchema) -> _Direct | None:
+    """A resolver without field extensions (permission classes are one) or exception
+    handlers, whose arguments are all scalars or enums (or lists of them), gets from
+    Strawberry's wrapper only its source, its Info and its converted arguments
+    (`get_arguments`, `StrawberryField.get_result`): call it with those, directly."""
     strawberry_schema = getattr(schema, "_strawberry_schema", None)
     resolver = field.base_resolver
     if (
         strawberry_schema is None
         or resolver is None
-        or field.arguments
+        or not all(is_leaf_type(get_named_type(a.type)) for a in definition.args.values())
         or field.extensions
         or field.is_subscription
         or type(field).get_result is not StrawberryField.get_result
         or strawberry_schema.schema_converter._exception_handler_specs
     ):
         return None
-    return _Direct(resolver, strawberry_schema.config.info_class)
+    return _Direct(resolver, field, strawberry_schema)
 
 
 def _default_field_resolver(source: Any, info: Any, **_arguments: Any) -> Any:
@@ -625,16 +678,17 @@ class _Run:
                 )
                 continue
             out[key] = None  # keeps the response's key order
-            field_path = Path(path, key, parent_type.name)
+            field_path = _new_path(Path, (path, key, parent_type.name))
             info = None
             try:
                 if step.attribute is not None:
                     value = step.default_resolver(source, step.attribute)  # type: ignore[misc]
                 elif (direct := step.direct) is not None:
                     kwargs = {name: source for name in direct.source_names}
+                    if step.arguments:
+                        kwargs.update(self._arguments(step, direct))
                     if direct.info is not None:
-                        info = self._info(step, parent_type, field_path)
-                        kwargs[direct.info] = direct.info_class(_raw_info=info, _field=step.field)
+                        kwargs[direct.info] = direct.lazy_info(self, step, parent_type, field_path)
                     if direct.takes_self:
                         value = direct.function(source, **kwargs)
                     else:
@@ -653,7 +707,29 @@ class _Run:
             except Exception as error:
                 self._field_error(error, step, step.return_type, field_path, out, key, slot)
                 continue
+            if type(value) is step.leaf_type:  # a resolved ID or String: its own result
+                out[key] = value
+                continue
             self._complete_position(step, step.return_type, value, field_path, out, key, slot, info)
+
+    def _arguments(self, step: Step, direct: _Direct) -> dict[str, Any]:
+        """A direct resolver's arguments as Strawberry's wrapper converts them; made
+        once per step when they are literals of immutable values."""
+        if step.converted is not None:
+            return step.converted
+        static = step.static_arguments
+        if static is not None:
+            raw = static
+        else:
+            raw = get_argument_values(step.definition, step.nodes[0], self.variables)
+        converted = convert_arguments(
+            raw, direct.arguments, scalar_registry=direct.scalar_registry, config=direct.config
+        )
+        if static is not None and all(
+            isinstance(value, _IMMUTABLE_ARGUMENTS) for value in converted.values()
+        ):
+            step.converted = converted
+        return converted
 
     def _info(self, step: Step, parent_type: GraphQLObjectType, path: Path) -> Any:
         plan = self.plan
@@ -820,7 +896,7 @@ class _Run:
                 # fields (what `_complete_position` and `_complete` would do for it).
                 item_steps = self.plan.sub_steps(step, item_inner, self.variables)
                 for index, item in enumerate(items):
-                    item_path = Path(path, index, None)
+                    item_path = _new_path(Path, (path, index, None))
                     if (
                         item is None
                         or item is Undefined
@@ -843,7 +919,7 @@ class _Run:
                     step,
                     item_type,
                     item,
-                    Path(path, index, None),
+                    _new_path(Path, (path, index, None)),
                     completed_list,
                     index,
                     list_slot,

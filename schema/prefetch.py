@@ -1,9 +1,10 @@
 """Prefetch that follows the selection: a page of pairs loads what its fields will ask for.
 
 A connection's resolver knows its page before any nested field runs. When the selection
-asks for the pairs' people or milestones, it asks the request's loaders for all of them at
-once and waits, so that every nested resolver then finds its data loaded and answers at
-once (`already_loaded`) instead of suspending on a load: a page of 50 pairs had about 150
+asks for the pairs' people or milestones, it fills the request's loaders with all of them
+(`fill`: one batch each, no future gathered per key) and waits, so that every nested
+resolver then finds its data loaded and answers at once (`already_loaded`) instead of
+suspending on a load: a page of 50 pairs had about 150
 such suspensions, each a coroutine, a future and a turn of the loop.
 
 The statements are the ones the nested fields would have caused (one per loader batch,
@@ -12,13 +13,13 @@ in the same batches), so a page issues the same SQL whichever way it runs.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode, VariableNode
 from strawberry.types.nodes import get_variable_values
 
+from api.dataloaders import already_loaded, fill
 from models import Pair as PairModel
 from schema.common import Info
 
@@ -85,18 +86,17 @@ async def pairs_page(info: Info, pairs: Sequence[PairModel], *at: str) -> None:
         people.extend(pair.mentor_id for pair in pairs)
     if selected(info, *at, "mentee"):
         people.extend(pair.mentee_id for pair in pairs)
-    loads: list[Any] = []
     if people:
-        loads.append(loaders.users.load_many(people))
-    milestones = selected(info, *at, "milestones")
-    if milestones:
-        loads.append(loaders.milestones_by_pair.load_many([pair.pk for pair in pairs]))
-    if not loads:
+        await fill(loaders.users, people)
+    if not selected(info, *at, "milestones"):
         return
-    # A failed load stays in its loader: each field that reads it reports it, as before.
-    await asyncio.gather(*loads, return_exceptions=True)
-    if milestones and selected(info, *at, "milestones", "completedBy"):
-        rows = await loaders.milestones_by_pair.load_many([pair.pk for pair in pairs])
-        done = [row.completed_by_id for group in rows for row in group]
-        if ids := [pk for pk in done if pk is not None]:
-            await loaders.users.load_many(ids)
+    keys = [pair.pk for pair in pairs]
+    await fill(loaders.milestones_by_pair, keys)
+    if selected(info, *at, "milestones", "completedBy"):
+        done: list[int] = []
+        for key in keys:
+            loaded = already_loaded(loaders.milestones_by_pair, key)
+            if loaded is not None:  # a failed load is reported by the field that reads it
+                done.extend(row.completed_by_id for row in loaded.result() if row.completed_by_id)
+        if done:
+            await fill(loaders.users, done)

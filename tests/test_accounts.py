@@ -491,7 +491,7 @@ def test_block_user_ends_shared_pairs_and_prevents_new_ones(api: Api) -> None:
     async def listed_for(viewer: Person) -> list[str]:
         """What `Pair.checkIns` is to list (api.services.access.check_ins_visible_to)."""
         query = check_ins_visible_to(pk(viewer.id), pk(pair["id"]))
-        return await query.order_by("id").values_list("body", flat=True)
+        return [check_in.body for check_in in await query.order_by("id")]
 
     assert api.run(listed_for, mentor) == ["Maya's note"]
     assert api.run(listed_for, mentee) == ["Maya's note", "Milo's note"]

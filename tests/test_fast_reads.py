@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 
-from models import GroupMembership, Milestone, Pair, User
+from models import Block, GroupMembership, Milestone, Pair, User
 from models.enums import PairStatus
 from schema.ids import decode_id
 from tests import bulk
@@ -95,7 +95,19 @@ def test_fast_query_answers_what_the_queryset_answers(api: Api) -> None:
                 Pair.fast_query().either(mentor_id=mentee_pk, mentee_id=mentee_pk),
                 Pair.filter(Q(mentor_id=mentee_pk) | Q(mentee_id=mentee_pk)),
             ),
+            (  # without the mentees who blocked the mentor (two of the twelve)
+                Pair.fast_query(program_id=program_pk).exclude_in(
+                    "mentee_id", Block, "blocker_id", blocked_id=mentor_pk
+                ),
+                Pair.filter(program_id=program_pk).exclude(
+                    mentee_id__in=Subquery(Block.filter(blocked_id=mentor_pk).values("blocker_id"))
+                ),
+            ),
         ]
+        for pair_pk in pair_ids[1:3]:
+            mentee = (await Pair.get(pk=pair_pk)).mentee_id
+            await Block.create(blocker_id=mentee, blocked_id=mentor_pk)
+        assert await shapes[-1][0].count() == len(pair_ids) - 2
         for fast, slow in shapes:
             assert await fast.count() == await slow.count()
             for order in ("id", "-id"):

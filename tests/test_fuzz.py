@@ -277,17 +277,11 @@ def build_world(api: Api) -> World:
     return World(api, viewers, ids, list(emails.values()), secrets, people)
 
 
-@pytest.fixture(scope="module")
-def world(
-    template_db: Path, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
-) -> Iterator[World]:
-    if os.environ.get("TEST_DATABASE_URL"):
-        pytest.skip("the fuzzed world is SQLite: `make test` ran this module already")
-    path = tmp_path_factory.mktemp("fuzz") / "fuzz.db"
-    shutil.copy(template_db, path)
-    app = create_app(
+def fuzz_app(database_url: str) -> Any:
+    """The app the fuzzed world runs on: fast password hashing, and no limits."""
+    return create_app(
         Settings(
-            database_url=f"sqlite://{path}",
+            database_url=database_url,
             password_hash_time_cost=1,
             password_hash_memory_kib=64,
             # The fuzzer is one IP and a handful of users sending hundreds of mutations a
@@ -299,6 +293,17 @@ def world(
             login_failures_allowed=1_000_000,
         )
     )
+
+
+@pytest.fixture(scope="module")
+def world(
+    template_db: Path, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[World]:
+    if os.environ.get("TEST_DATABASE_URL"):
+        pytest.skip("the fuzzed world is SQLite: `make test` ran this module already")
+    path = tmp_path_factory.mktemp("fuzz") / "fuzz.db"
+    shutil.copy(template_db, path)
+    app = fuzz_app(f"sqlite://{path}")
     started = time.monotonic()
     with TestClient(app, raise_server_exceptions=False) as client:
         yield build_world(Api(client, app))

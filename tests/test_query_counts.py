@@ -36,10 +36,12 @@ class _Counter(logging.Handler):
         super().__init__(logging.DEBUG)
         self.count = 0
         self.lines: list[str] = []
+        self.records: list[logging.LogRecord] = []
 
     def emit(self, record: logging.LogRecord) -> None:
         self.count += 1
         self.lines.append(record.getMessage()[:200])
+        self.records.append(record)
 
 
 @contextmanager

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from tortoise.expressions import Q, Subquery
-from tortoise.queryset import QuerySet
+from tortoise.expressions import Q
 
 from api.errors import Forbidden, NotFound
 from models import Block, CheckIn, Group, GroupMembership, Milestone, Pair, Program, SignUp, User
+from models.base import FastQuery
 from models.enums import GroupRole, ProgramStatus
 
 T = TypeVar("T")
@@ -41,20 +41,18 @@ async def blocked_between(a_id: int, b_id: int) -> bool:
     return await Block.filter(either).exists()
 
 
-def _blockers_of(viewer_id: int) -> Subquery:
-    return Subquery(Block.filter(blocked_id=viewer_id).values("blocker_id"))
-
-
-def check_ins_visible_to(viewer_id: int, pair_id: int) -> QuerySet[CheckIn]:
+def check_ins_visible_to(viewer_id: int, pair_id: int) -> FastQuery[CheckIn]:
     """A pair's check-ins as one of its members sees them: without those written by
     someone who blocked the viewer."""
-    return CheckIn.filter(pair_id=pair_id).exclude(author_id__in=_blockers_of(viewer_id))
+    query = CheckIn.fast_query(pair_id=pair_id)
+    return query.exclude_in("author_id", Block, "blocker_id", blocked_id=viewer_id)
 
 
-def sign_ups_visible_to(viewer_id: int, program_id: int) -> QuerySet[SignUp]:
+def sign_ups_visible_to(viewer_id: int, program_id: int) -> FastQuery[SignUp]:
     """A program's sign-ups as its admin sees them: without those of people who blocked
     the admin (as `find_sign_up`)."""
-    return SignUp.filter(program_id=program_id).exclude(user_id__in=_blockers_of(viewer_id))
+    query = SignUp.fast_query(program_id=program_id)
+    return query.exclude_in("user_id", Block, "blocker_id", blocked_id=viewer_id)
 
 
 def can_see_program(program: Program, role: GroupRole | None) -> bool:
