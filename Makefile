@@ -13,8 +13,16 @@ STAMP := $(VENV)/.installed
 TEST_DATABASE_URL ?= postgres://postgres:postgres@127.0.0.1:5432/mentorship_test
 TEST_BROADCAST_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: install web run test test-scaled services-stop lint format schema bench clean
+.PHONY: help install web run test test-scaled services-stop lint format schema bench clean
 
+## This list: each target and what it does.
+help:
+	@awk '/^## /{ if (doc == "") doc = substr($$0, 4); next } \
+		/^[a-z][a-z-]*:/{ split($$0, t, ":"); if (doc != "" && !seen[t[1]]++) \
+			printf "  make %-14s %s\n", t[1], doc; doc = ""; next } \
+		/^$$/{ doc = "" }' $(firstword $(MAKEFILE_LIST))
+
+## Create the virtualenv with the server and the test tools, and build web/.
 install: $(STAMP) web
 
 $(STAMP): pyproject.toml
@@ -23,14 +31,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-## GraphiQL's files (web/graphiql) and the example app (web/, built into web/dist) from the
-## npm registry, checked against the lockfiles' integrity hashes. Without npm: skipped, and
-## GraphiQL loads its files from a CDN (the server logs a warning) and /app/ says how to build.
 NPM := $(shell command -v npm 2>/dev/null)
 NPM_CI := npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 WEB_SOURCES := $(wildcard web/src/*.ts web/src/*.tsx web/src/*.css) \
 	web/index.html web/vite.config.ts web/tsconfig.json
 
+## GraphiQL's files and the example app, from the npm registry (skipped without npm).
+## (web/graphiql, and web/ built into web/dist, checked against the lockfiles' integrity
+## hashes. Without npm, GraphiQL loads its files from a CDN, the server logs a warning, and
+## /app/ says how to build.)
 ifeq ($(NPM),)
 web:
 	@echo "npm not found: GraphiQL will load its files from a CDN, and the example app (web/) is not built."
@@ -58,28 +67,33 @@ run: install
 test: install
 	env -u TEST_DATABASE_URL -u TEST_BROADCAST_URL $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-## Run the test suite against PostgreSQL and Redis on 127.0.0.1 (installed and started if
-## needed: root or sudo; they stay up, `make services-stop` stops what this started).
+## Run the test suite against PostgreSQL and Redis on 127.0.0.1.
+## (They are installed and started if needed, as root or with sudo, and stay up: `make
+## services-stop` stops what this started.)
 test-scaled: install
 	.ci/services start >/dev/null
 	TEST_DATABASE_URL='$(TEST_DATABASE_URL)' TEST_BROADCAST_URL='$(TEST_BROADCAST_URL)' \
 		$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+## Stop the PostgreSQL and Redis that `make test-scaled` started.
 services-stop:
 	.ci/services stop
 
+## Check the code with ruff (lint and format), as CI does.
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+## Format the code and apply ruff's safe fixes.
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-## Benchmarks (bench/): seed, serve, load from separate processes, print the table and write
-## bench/results/latest.md. Installs wrk (Debian) when missing and root, else a Python load
-## generator is used; PostgreSQL (for the check-in row) comes from .ci/services when it can.
-## Flags: make bench BENCH_ARGS='--duration-s 5 --live-pairs 1000' (python -m bench --help).
+## Run the benchmarks and write bench/results/latest.md (about ten minutes).
+## (Seed, serve, load from separate processes, print the table. Installs wrk (Debian) when
+## missing and root, else a Python load generator is used; PostgreSQL (for the check-in row)
+## comes from .ci/services when it can. Flags: make bench BENCH_ARGS='--duration-s 5
+## --live-pairs 1000' (python -m bench --help).)
 bench: install
 	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1 \
 		&& { apt-get update -qq && apt-get install -y -qq wrk; } >/dev/null 2>&1; } \
@@ -91,6 +105,7 @@ bench: install
 schema: install
 	$(BIN)/python -m api export-schema --output schema.graphql
 
+## Remove the virtualenvs, caches and built files.
 clean:
 	rm -rf .venv .venv-* *.egg-info .pytest_cache .ruff_cache
 	rm -rf web/node_modules web/dist web/graphiql/node_modules test-artifacts

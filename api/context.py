@@ -15,6 +15,8 @@ from api.errors import Unauthenticated
 from api.settings import Settings
 from models import User
 
+BAD_TOKEN = "This session has ended or its token is not valid: sign in again."
+
 
 @dataclass
 class Context:
@@ -30,10 +32,21 @@ class Context:
     _looking_up: asyncio.Future[None] | None = None
 
     async def viewer(self) -> User | None:
-        """The signed-in user, or None. A bad or expired token counts as anonymous.
+        """The signed-in user, or None when no token was sent. A token that was sent but
+        is bad, revoked or expired is UNAUTHENTICATED wherever the viewer is read, so an
+        app can tell an ended session from a signed-out one (what reads nobody, such as
+        `login`, `register` or introspection, still works, so the app can recover).
 
         Fields that ask at once share one lookup: two root fields each looked the token
         up (on PostgreSQL, on two pooled connections at the same time)."""
+        viewer = await self.viewer_or_none()
+        if viewer is None and self.token:
+            raise Unauthenticated(BAD_TOKEN)
+        return viewer
+
+    async def viewer_or_none(self) -> User | None:
+        """The signed-in user; None for no token or a bad one. For what must not refuse
+        the request itself: the rate limits, the websocket handshake."""
         viewer_asked()  # schema/sharing.py: this answer is the viewer's own
         while not self._resolved:
             if self._looking_up is not None:

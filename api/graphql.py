@@ -700,7 +700,7 @@ class MentorshipGraphQL(GraphQL):
         if token is None:
             raise ConnectionRejectionError()
         context.token = token
-        if await context.viewer() is None:
+        if await context.viewer_or_none() is None:
             raise ConnectionRejectionError()
         return None
 

@@ -66,6 +66,18 @@ def wall_clock() -> float:
     return time.time()
 
 
+def wait_words(seconds: float) -> str:
+    """A wait as a person says it: "in 45 seconds", "in 15 minutes", "in 2 hours"."""
+    whole = max(1, math.ceil(seconds))
+    if whole < 90:
+        return f"in {whole} second{'s' if whole != 1 else ''}"
+    minutes = round(whole / 60)
+    if minutes < 90:
+        return f"in {minutes} minutes"
+    hours = round(whole / 3600)
+    return f"in {hours} hour{'s' if hours != 1 else ''}"
+
+
 class RateLimited(ApiError):
     """Too many requests: try again in `retry_after` seconds (`extensions.retryAfter`)."""
 
@@ -74,7 +86,7 @@ class RateLimited(ApiError):
 
     def __init__(self, retry_after: float, message: str | None = None) -> None:
         self.retry_after = max(1, math.ceil(retry_after))
-        super().__init__(message or f"Too many requests. Try again in {self.retry_after} s.")
+        super().__init__(message or f"Too many requests. Try again {wait_words(self.retry_after)}.")
         self.extensions = {"code": self.code, "retryAfter": self.retry_after}
 
 
@@ -217,7 +229,7 @@ class RateLimit:
             keys.append(f"ip:{ip}")
             limits.append(ip_limit)
         if user_limit > 0:
-            viewer = await context.viewer()  # cached on the context for the resolvers
+            viewer = await context.viewer_or_none()  # cached on the context for the resolvers
             if viewer is not None:
                 keys.append(f"user:{viewer.pk}")
                 limits.append(user_limit)

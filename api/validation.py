@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import date
 
 from api.errors import DomainError, Problem
 
@@ -14,6 +15,7 @@ CHECK_IN_MAX = 4000
 REASON_MAX = 500
 PASSWORD_MIN = 10
 EMAIL_MAX = 254
+BIRTH_DATE_MIN = date(1900, 1, 1)
 LIST_MAX = 100
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -54,6 +56,13 @@ class FormatChecker:
             self.add(
                 "WEAK_PASSWORD", f"Use a password of at least {PASSWORD_MIN} characters.", field
             )
+
+    def birth_date(self, value: date, field: Sequence[str], today: date) -> None:
+        """A birth date someone could have: not in the future, not before 1900."""
+        if value > today or value < BIRTH_DATE_MIN:
+            earliest = BIRTH_DATE_MIN.year
+            message = f"Enter your birth date: not in the future, nor before {earliest}."
+            self.add("INVALID_BIRTH_DATE", message, field)
 
     def done(self) -> None:
         if self.problems:

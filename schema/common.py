@@ -64,6 +64,7 @@ class _UserErrorCode(Enum):
     INVALID_OPTIONS = "INVALID_OPTIONS"
     UNKNOWN_CRITERION = "UNKNOWN_CRITERION"
     INVALID_WEIGHT = "INVALID_WEIGHT"
+    INVALID_BIRTH_DATE = "INVALID_BIRTH_DATE"
 
 
 UserErrorCode = describe(
@@ -103,6 +104,7 @@ UserErrorCode = describe(
         "characters, without commas.",
         "UNKNOWN_CRITERION": "No matching criterion has that name.",
         "INVALID_WEIGHT": "A weight is outside 0-100, or every weight would be 0.",
+        "INVALID_BIRTH_DATE": "A birth date in the future, or before 1900.",
     },
     name="UserErrorCode",
 )

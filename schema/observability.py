@@ -22,6 +22,7 @@ import logging
 from typing import Any
 
 from graphql import GraphQLError
+from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
@@ -43,6 +44,8 @@ def error_code(error: BaseException) -> str:
             if error.operation_type is OperationType.MUTATION
             else "BAD_REQUEST"
         )
+    if isinstance(error, MissingQueryError):  # `{"query": ""}`: answered 400 BAD_REQUEST
+        return "BAD_REQUEST"
     return "INTERNAL_SERVER_ERROR"
 
 

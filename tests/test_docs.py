@@ -165,3 +165,27 @@ def test_the_operations_guide_lists_every_setting_with_its_default() -> None:
     for name, field in fields.items():
         actual = getattr(defaults, field.name)  # LOG_LEVEL: resolved, "info"
         assert documented[name] == documented_default(actual), name
+
+
+def test_make_help_lists_every_target_with_what_it_does() -> None:
+    """`make help` is how a newcomer finds the commands: every target the Makefile
+    declares phony is listed, each with a sentence."""
+    import shutil
+    import subprocess
+
+    if shutil.which("make") is None:
+        pytest.skip("no make here")
+    root = Path(__file__).resolve().parent.parent
+    listed = subprocess.run(
+        ["make", "--no-print-directory", "help"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    ).stdout
+    phony = re.search(r"^\.PHONY: (.+)$", (root / "Makefile").read_text(), re.M)
+    assert phony is not None
+    described = dict(re.findall(r"^  make (\S+) +(.+)$", listed, re.M))
+    assert set(described) == set(phony.group(1).split())
+    assert all(text.endswith((".", ")")) for text in described.values()), described

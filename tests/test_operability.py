@@ -358,6 +358,9 @@ def test_metrics_count_operations_by_name_and_outcome(api: Api) -> None:
     api.mutate(POST_CHECK_IN, {"pairId": pair_id, "body": " "}, mentor)
     api.error_code(POST_CHECK_IN, {"input": {"pairId": pair_id, "body": "x"}})
     api.post("query Broken { viewer { nope } }")
+    empty = api.client.post("/graphql", json={"query": ""})  # a client's mistake, not ours
+    assert empty.status_code == 400
+    assert empty.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
     after = scrape(api.client)
 
     def delta(name: str, **labels: str) -> float:
@@ -370,10 +373,21 @@ def test_metrics_count_operations_by_name_and_outcome(api: Api) -> None:
     # Never validated: its name is not trusted as a label.
     assert delta(ops, operation="invalid", type="unknown", outcome="BAD_USER_INPUT") == 1
     assert delta(ops, operation="Broken", type="unknown", outcome="BAD_USER_INPUT") == 0
+    assert delta(ops, operation="invalid", type="unknown", outcome="BAD_REQUEST") == 1
+    assert (
+        sum(
+            value(after, ops, operation=o, type=t, outcome="INTERNAL_SERVER_ERROR")
+            - value(before, ops, operation=o, type=t, outcome="INTERNAL_SERVER_ERROR")
+            for o in ("invalid", "anonymous")
+            for t in ("unknown", "query")
+        )
+        == 0
+    )
     latency = "graphql_operation_duration_seconds_count"
     assert delta(latency, type="query") == 2
     assert delta(latency, type="mutation") == 2
     assert delta("http_responses_total", method="POST", status="200") == 5
+    assert delta("http_responses_total", method="POST", status="400") == 1
 
 
 def test_metrics_follow_websockets_subscriptions_and_events(api: Api) -> None:

@@ -225,6 +225,15 @@ def test_register_format_error(api: Api, overrides: dict, code: str, field: str)
     assert problems(errors) == {(code, (field,))}
 
 
+def test_register_refuses_a_birth_date_in_the_future_or_before_1900(api: Api) -> None:
+    tomorrow = (utc_today() + timedelta(days=1)).isoformat()
+    for birth_date in (tomorrow, "1899-12-31"):
+        errors = refused(api, REGISTER, register_input(birthDate=birth_date))
+        assert problems(errors) == {("INVALID_BIRTH_DATE", ("birthDate",))}, birth_date
+    for birth_date in ("1900-01-01", utc_today().isoformat()):  # the bounds are allowed
+        assert api.ok(REGISTER, register_input(birthDate=birth_date))["token"]
+
+
 def test_register_password_of_ten_characters_is_strong_enough(api: Api) -> None:
     payload = api.ok(REGISTER, register_input(password="0123456789"))
     assert payload["token"]
@@ -454,17 +463,22 @@ def test_update_program_format_errors_skip_the_draft_check(api: Api) -> None:
 
 
 @pytest.mark.parametrize(
-    ("status", "mutation"),
-    [("OPEN", OPEN_PROGRAM), ("DRAFT", CLOSE_PROGRAM), ("CLOSED", CLOSE_PROGRAM)],
+    ("status", "mutation", "message"),
+    [
+        ("OPEN", OPEN_PROGRAM, "The program is already open."),
+        ("DRAFT", CLOSE_PROGRAM, "Open the program first: a draft can only be opened."),
+        ("CLOSED", CLOSE_PROGRAM, "The program is already closed."),
+    ],
     ids=["open-an-open-one", "close-a-draft", "close-a-closed-one"],
 )
-def test_program_invalid_transition(api: Api, status: str, mutation: str) -> None:
+def test_program_invalid_transition(api: Api, status: str, mutation: str, message: str) -> None:
     admin = api.person()
     program_id = api.program(admin, api.group(admin), open=status != "DRAFT")
     if status == "CLOSED":
         api.ok(CLOSE_PROGRAM, {"programId": program_id}, admin.token)
     errors = refused(api, mutation, {"programId": program_id}, admin.token)
     assert only_code(errors) == "INVALID_TRANSITION"
+    assert errors[0]["message"] == message
 
 
 # --- sign-ups --------------------------------------------------------------------------
@@ -609,15 +623,28 @@ def test_sign_up_reports_format_errors_together(api: Api) -> None:
     assert len(errors) == 3
 
 
-def test_sign_up_format_errors_skip_the_rule_checks(api: Api) -> None:
-    """An underage outsider, on a closed program: only the format error is reported."""
+def test_sign_up_eligibility_comes_before_the_answers_format(api: Api) -> None:
+    """Whether someone may sign up at all is checked before their answers: nobody fills
+    in a form they could never send. An underage outsider on a closed program, with a
+    bad capacity, hears that they are not a member; a 17-year-old member who left every
+    answer empty hears UNDERAGE, not four MISSING_ANSWERs."""
     admin = api.person()
-    program_id = api.program(admin, api.group(admin))
+    group_id = api.group(admin)
+    program_id = api.program(admin, group_id)
+    minor_birth_date = eighteenth_birthday_on(utc_today() + timedelta(days=30))
+    minor = member(api, group_id, minor_birth_date)
+    empty = sign_up_input(api, program_id, "MENTEE", admin.token)
+    for answer in empty["answers"]:
+        answer["value"] = ""
+    errors = refused(api, SIGN_UP, empty, minor.token)
+    assert [e["code"] for e in errors] == ["UNDERAGE"]
+    outsider = api.person()
+    assert [e["code"] for e in refused(api, SIGN_UP, empty, outsider.token)] == ["NOT_GROUP_MEMBER"]
     api.ok(CLOSE_PROGRAM, {"programId": program_id}, admin.token)
-    minor = api.person(birth_date=eighteenth_birthday_on(utc_today() + timedelta(days=30)))
+    stranger = api.person(birth_date=minor_birth_date)
     sign_up = sign_up_input(api, program_id, "MENTOR", admin.token, capacity=9)
-    errors = refused(api, SIGN_UP, sign_up, minor.token)
-    assert problems(errors) == {("INVALID_CAPACITY", ("capacity",))}
+    errors = refused(api, SIGN_UP, sign_up, stranger.token)
+    assert problems(errors) == {("NOT_GROUP_MEMBER", ("programId",))}
 
 
 @pytest.mark.parametrize(
@@ -948,3 +975,15 @@ def test_update_program_invalid_options(api: Api) -> None:
         api, UPDATE_PROGRAM, {"programId": program_id, "questions": [question]}, admin.token
     )
     assert problems(errors) == {("INVALID_OPTIONS", ("questions", "0", "options"))}
+
+
+@pytest.mark.parametrize(
+    ("seconds", "words"),
+    [(1, "in 1 second"), (45, "in 45 seconds"), (900, "in 15 minutes"), (7200, "in 2 hours")],
+)
+def test_waits_are_said_in_words(seconds: int, words: str) -> None:
+    """ "Try again in 900 s." reads like a program talking to itself."""
+    from api.ratelimit import RateLimited, wait_words
+
+    assert wait_words(seconds) == words
+    assert str(RateLimited(seconds)) == f"Too many requests. Try again {words}."

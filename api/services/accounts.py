@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import hashlib
-import math
 import secrets
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
@@ -27,9 +26,9 @@ from tortoise.expressions import F, Q, Subquery
 from tortoise.transactions import in_transaction
 
 from api import auth
-from api.clock import now
+from api.clock import now, today
 from api.errors import DomainError, require
-from api.ratelimit import RateLimited
+from api.ratelimit import RateLimited, wait_words
 from api.services import pairs
 from api.settings import Settings
 from api.validation import EMAIL_MAX, NAME_MAX, FormatChecker
@@ -51,7 +50,7 @@ from models.enums import GroupRole, SignUpStatus
 
 _EMAIL_TAKEN = "An account with this email already exists."
 _WRONG_PASSWORD = "Wrong password."
-_LOCKED = "Too many failed sign-in attempts. Try again in {seconds} s."
+_LOCKED = "Too many failed sign-in attempts. Try again {wait}."
 
 DELETED_NAME = "Deleted user"
 DELETED_EMAIL_DOMAIN = "deleted.invalid"  # RFC 2606: never routable
@@ -69,6 +68,7 @@ async def register(
     email = check.email(email, ["email"])
     check.password(password, ["password"])
     name = check.text(name, ["name"], NAME_MAX)
+    check.birth_date(birth_date, ["birthDate"], today())
     check.done()
     require(not await User.filter(email=email).exists(), "EMAIL_TAKEN", _EMAIL_TAKEN, ["email"])
     password_hash = await auth.hash_password(password)
@@ -96,7 +96,7 @@ async def _refuse_if_locked(key: str) -> None:
     row = await LoginThrottle.get_or_none(email_hash=key)
     if row is not None and row.locked_until is not None and row.locked_until > at:
         wait = (row.locked_until - at).total_seconds()
-        raise RateLimited(wait, _LOCKED.format(seconds=max(1, math.ceil(wait))))
+        raise RateLimited(wait, _LOCKED.format(wait=wait_words(wait)))
 
 
 async def _record_failure(key: str, settings: Settings) -> None:

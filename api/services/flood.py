@@ -13,7 +13,7 @@ import math
 from datetime import timedelta
 
 from api.clock import now
-from api.ratelimit import RateLimited, check_in_limit
+from api.ratelimit import RateLimited, check_in_limit, wait_words
 from api.services import sql
 from api.settings import Settings
 from models import CheckIn
@@ -49,7 +49,7 @@ def check_in_allowed(viewer_id: int, pair_id: int, limit: int) -> sql.Script[Non
         raise RateLimited(
             seconds,
             f"Too many check-ins into this pair: at most {limit} an hour. "
-            f"Try again in {seconds} s.",
+            f"Try again {wait_words(seconds)}.",
         )
 
 

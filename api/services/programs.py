@@ -196,6 +196,15 @@ async def _replace_steps(program: Program, steps: Sequence[StepDraft]) -> None:
     )
 
 
+def _transition_refusal(source: ProgramStatus, target: ProgramStatus) -> str:
+    """Why a status change is refused, as the admin would say it."""
+    if source == target:
+        return f"The program is already {target.value.lower()}."
+    if source == ProgramStatus.DRAFT:
+        return "Open the program first: a draft can only be opened."
+    return f"A program that is {source.value.lower()} cannot become {target.value.lower()}."
+
+
 async def change_status(viewer: User, program_pk: int, target: ProgramStatus) -> Program:
     """Open or close a program; the conditional update makes racing changes safe."""
     program = await access.visible_program(viewer, program_pk)
@@ -204,7 +213,7 @@ async def change_status(viewer: User, program_pk: int, target: ProgramStatus) ->
     require(
         (source, target) in _TRANSITIONS,
         "INVALID_TRANSITION",
-        f"A {source.value} program cannot become {target.value}.",
+        _transition_refusal(source, target),
     )
     changed = await Program.filter(pk=program.pk, status=source).update(status=target)
     require(changed == 1, "INVALID_TRANSITION", "The program changed meanwhile; reload it.")

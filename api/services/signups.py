@@ -45,6 +45,24 @@ async def sign_up(
     questions = {q.pk: q for q in await SignUpQuestion.filter(program_id=program.pk)}
     values = _check_answer_ids(answers, questions, role)
 
+    # Whether the viewer may sign up at all comes before the answers' format: nobody
+    # fills in a form they could never send.
+    role_in_group = await access.role_in_group(viewer.pk, program.group_id)
+    require(role_in_group is not None, "NOT_GROUP_MEMBER", "Join the group first.", ["programId"])
+    require(
+        program.status == ProgramStatus.OPEN,
+        "PROGRAM_NOT_OPEN",
+        "This program is not taking sign-ups.",
+        ["programId"],
+    )
+    require(
+        age_on(viewer.birth_date, today()) >= ADULT_AGE,
+        "UNDERAGE",
+        f"Mentorship is open to members aged {ADULT_AGE} and over.",
+    )
+    taken = SignUp.filter(program_id=program.pk, user_id=viewer.pk, role=role, live=True)
+    require(not await taken.exists(), "ALREADY_SIGNED_UP", _ALREADY, ["role"])
+
     check = FormatChecker()
     if role == MentorshipRole.MENTEE and capacity is not None:
         check.add("INVALID_CAPACITY", "Only mentors have a capacity.", ["capacity"])
@@ -72,21 +90,6 @@ async def sign_up(
             check.add("MISSING_ANSWER", f"Please answer: {question.prompt}", field)
     check.done()
 
-    role_in_group = await access.role_in_group(viewer.pk, program.group_id)
-    require(role_in_group is not None, "NOT_GROUP_MEMBER", "Join the group first.", ["programId"])
-    require(
-        program.status == ProgramStatus.OPEN,
-        "PROGRAM_NOT_OPEN",
-        "This program is not taking sign-ups.",
-        ["programId"],
-    )
-    require(
-        age_on(viewer.birth_date, today()) >= ADULT_AGE,
-        "UNDERAGE",
-        f"Mentorship is open to members aged {ADULT_AGE} and over.",
-    )
-    taken = SignUp.filter(program_id=program.pk, user_id=viewer.pk, role=role, live=True)
-    require(not await taken.exists(), "ALREADY_SIGNED_UP", _ALREADY, ["role"])
     try:
         async with in_transaction():
             record = await SignUp.create(

@@ -16,12 +16,16 @@ export function PairList({
     query: MyPairsQuery,
     requestPolicy: "cache-and-network",
   });
-  const expired = data !== undefined && data.viewer === null; // the token is no longer valid
+  // A token that is no longer valid is UNAUTHENTICATED (only a request without one
+  // reads `viewer` as null): either way, back to the sign-in page.
+  const refused =
+    error?.graphQLErrors.some((e) => e.extensions?.code === "UNAUTHENTICATED") ?? false;
+  const expired = refused || (data !== undefined && data.viewer === null);
   useEffect(() => {
     if (expired) onSessionExpired();
   }, [expired, onSessionExpired]);
 
-  if (error) return <p className="error">{errorText(error)}</p>;
+  if (error && !refused) return <p className="error">{errorText(error)}</p>;
   if (!data?.viewer) return <p>{fetching ? "Loading…" : ""}</p>;
   const viewer = data.viewer;
   const pairs = viewer.pairs?.edges.map((edge) => edge.node) ?? [];
