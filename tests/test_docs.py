@@ -95,7 +95,11 @@ def test_the_admin_guide_runs_a_program_from_start_to_end(api: Api) -> None:
     program = run("CreateProgram")["createProgram"]["program"]
     assert program["status"] == "DRAFT"
     ids["program id"] = program["id"]
+    created_questions = program["questions"]
     updated = run("UpdateProgram")["updateProgram"]["program"]
+    # The example keeps the template's questions: its choice questions feed matching.
+    assert [q["id"] for q in updated["questions"]] == [q["id"] for q in created_questions]
+    assert any(q["matchKey"] and q["kind"] != "TEXT" for q in updated["questions"])
     assert [step["title"] for step in updated["steps"]] == [
         "Meet",
         "Set two goals",
@@ -189,3 +193,14 @@ def test_make_help_lists_every_target_with_what_it_does() -> None:
     described = dict(re.findall(r"^  make (\S+) +(.+)$", listed, re.M))
     assert set(described) == set(phony.group(1).split())
     assert all(text.endswith((".", ")")) for text in described.values()), described
+
+
+def test_the_readme_names_every_subscription() -> None:
+    """The README's live-updates section lists what a client can subscribe to: every
+    field of the schema's Subscription type, and as many as it says there are."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("### Live updates (subscriptions)", 1)[1].split("\n#", 1)[0]
+    fields = sorted(schema._schema.subscription_type.fields)
+    assert all(f"`{name}" in section for name in fields), fields
+    words = {3: "three", 4: "four", 5: "five", 6: "six", 7: "seven"}
+    assert f"There are {words[len(fields)]} subscriptions" in section
