@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
+import logging
 import os
 import signal
+import socket
 import sys
 from pathlib import Path
 
@@ -31,6 +34,12 @@ def _serve(settings: Settings) -> None:
                 f"The database needs migrations {', '.join(pending)}: "
                 "run `python -m api migrate` once, then start the workers."
             )
+    if _port_taken(settings.host, settings.port):
+        sys.exit(
+            f"Port {settings.port} on {settings.host} is already in use (another server?). "
+            f"Stop it, or serve on another port: PORT={settings.port + 1} make run"
+        )
+    _announce(settings, asyncio.run(_demo_present(settings)) if settings.is_embedded else False)
     from api import logs, shutdown
 
     # uvicorn re-raises SIGTERM after stopping; after a graceful stop, exit 0 instead.
@@ -56,6 +65,49 @@ def _serve(settings: Settings) -> None:
         loop=settings.server_loop,
         http=settings.server_http,
     )
+
+
+def _port_taken(host: str, port: int) -> bool:
+    """Whether something already listens on host:port: uvicorn would end in a bare
+    `[Errno 98]` traceback. Bound as uvicorn binds (SO_REUSEADDR), then let go."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            return error.errno == errno.EADDRINUSE
+    return False
+
+
+def _announce(settings: Settings, demo: bool) -> None:
+    """Where to go: GraphQL and GraphiQL, the example app, and the demo logins when the
+    demo data is there (logged, so that JSON logs stay one object per line)."""
+    log = logging.getLogger("api.cli")
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host  # noqa: S104
+    base = f"http://{host}:{settings.port}"
+    log.info("GraphQL on %s/graphql (open it in a browser for GraphiQL)", base)
+    log.info("The example app on %s/app/", base)
+    if demo:
+        from api.demo import DEMO_PASSWORD, DEMO_PEOPLE
+
+        log.info("Demo logins, password %s:", DEMO_PASSWORD)
+        for email, name, what in DEMO_PEOPLE:
+            log.info("  %s (%s): %s", email, name, what)
+
+
+async def _demo_present(settings: Settings) -> bool:
+    from tortoise import Tortoise
+
+    from api.db import tortoise_config
+    from api.demo import DEMO_PEOPLE
+    from models import User
+
+    await Tortoise.init(config=tortoise_config(settings.database_url))
+    try:
+        return await User.filter(email=DEMO_PEOPLE[0][0]).exists()
+    finally:
+        await Tortoise.close_connections()
 
 
 def _clear_metrics_dir() -> None:

@@ -73,6 +73,9 @@ def test_serve_starts_answers_and_stops_on_sigterm(tmp_path: Path, log_format: s
     else:
         messages = lines
         assert not any(line.startswith("{") for line in lines)
+    # It says where to go (the demo logins too, when the demo data is there).
+    assert any(f"GraphQL on http://127.0.0.1:{port}/graphql" in m for m in messages), messages
+    assert any(f"http://127.0.0.1:{port}/app/" in message for message in messages)
     # Written from the log thread after the server stopped: nothing queued was lost.
     assert any("Finished server process" in message for message in messages), log[-4000:]
     assert any("Application shutdown complete" in message for message in messages)
@@ -92,3 +95,30 @@ def test_the_supported_versions_agree_everywhere() -> None:
     readme = (servers.ROOT / "README.md").read_text()
     assert f"Python {', '.join(SUPPORTED[:-1])} and {SUPPORTED[-1]}" in readme
     assert sys.version_info[:2] >= tuple(int(part) for part in SUPPORTED[0].split("."))
+
+
+@pytest.mark.timeout(60)
+def test_a_busy_port_gets_one_clear_line_naming_port(tmp_path: Path) -> None:
+    """Not uvicorn's `[Errno 98]` traceback: what is wrong, and the setting to change."""
+    import socket
+    import subprocess
+
+    port = servers.free_port()
+    with socket.socket() as taken:
+        taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        taken.bind(("127.0.0.1", port))
+        taken.listen()
+        env = {**_env(tmp_path, "text"), "HOST": "127.0.0.1", "PORT": str(port)}
+        done = subprocess.run(
+            [sys.executable, "-m", "api", "serve"],
+            cwd=servers.ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    assert done.returncode != 0
+    assert f"Port {port} on 127.0.0.1 is already in use" in done.stderr, done.stderr
+    assert f"PORT={port + 1}" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
