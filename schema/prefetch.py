@@ -2,10 +2,10 @@
 
 A connection's resolver knows its page before any nested field runs. When the selection
 asks for the pairs' people or milestones, it fills the request's loaders with all of them
-(`fill`: one batch each, no future gathered per key) and waits, so that every nested
-resolver then finds its data loaded and answers at once (`already_loaded`) instead of
-suspending on a load: a page of 50 pairs had about 150
-such suspensions, each a coroutine, a future and a turn of the loop.
+(`fill`: the keys join the loader's batch, with no future gathered per key) and waits, so
+that every nested resolver then finds its data loaded and answers at once
+(`already_loaded`) instead of suspending on a load: a page of 50 pairs had about 150 such
+suspensions, each a coroutine, a future and a turn of the loop.
 
 The statements are the ones the nested fields would have caused (one per loader batch,
 in the same batches), so a page issues the same SQL whichever way it runs.
