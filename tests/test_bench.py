@@ -83,7 +83,10 @@ def test_tiny_bench_runs_every_section_without_losing_work(tmp_path: Path) -> No
     for side in ("api", "defaults"):
         assert details["b"][0][side]["errors"] == 0 and details["b"][0][side]["requests"] > 0
     phases = [*details["c"]["api"]["40"], *details["c"]["api"]["8"], details["c"]["bare"]]
-    assert [p["rate"] for p in details["c"]["api"]["40"]][:2] == [40, 60]
+    # The rates in order; a phase that missed its bound on a busy machine runs again at
+    # the same rate (a `repeat`), which is the bench working as designed.
+    rates = list(dict.fromkeys(p["rate"] for p in details["c"]["api"]["40"]))
+    assert rates[:2] == [40, 60]
     for fanout in phases:
         assert fanout["subscriptions"] in (8, 40)
         assert fanout["posted"] > 0 and fanout["posted_ok"] == fanout["posted"]
