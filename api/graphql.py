@@ -612,6 +612,8 @@ class MentorshipGraphQL(GraphQL):
         plan: Any = False
         if lane is not None and isinstance(request_data.query, str):
             plan = lane[1].get(request_data.query, request_data.operation_name)
+            if plan and plan.is_mutation and method != "POST":
+                plan = None  # Strawberry's path refuses it (405)
             if plan:
                 return await pipeline.execute_planned(
                     lane[0],

@@ -213,12 +213,19 @@ class RateLimit:
         running it. `execution` is Strawberry's ExecutionContext of the operation."""
         # operation_type honours operationName: the operation that will actually run.
         if execution.result is None and execution.operation_type == OperationType.MUTATION:
-            refusal = await self.check(execution.context)
+            refusal = await self.refusal(execution.context)
             if refusal is not None:
                 execution.result = GraphQLExecutionResult(data=None, errors=[refusal])
-                response = getattr(execution.context, "response", None)
-                if isinstance(response, Response):
-                    response.headers["Retry-After"] = str(refusal.retry_after)
+
+    async def refusal(self, context: Any) -> RateLimited | None:
+        """The RATE_LIMITED error for a mutation over a limit (its Retry-After header
+        set on the response), or None."""
+        refusal = await self.check(context)
+        if refusal is not None:
+            response = getattr(context, "response", None)
+            if isinstance(response, Response):
+                response.headers["Retry-After"] = str(refusal.retry_after)
+        return refusal
 
     async def check(self, context: Any) -> RateLimited | None:
         user_limit = self.settings.rate_limit_user_per_minute

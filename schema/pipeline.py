@@ -253,17 +253,25 @@ async def execute_planned(  # noqa: PLR0913, PLR0917
     root_value: Any,
     operation_extensions: dict[str, Any] | None,
 ) -> StrawberryExecutionResult:
-    """A planned query with what the pipeline does around any query: faults logged,
-    codes and masking, suggestions cut, then the log line and metrics."""
+    """A planned operation with what the pipeline does around any (`RequestPipeline`):
+    for a mutation, the flood limit for the services and the rate limit first; after
+    it, faults logged, codes and masking, suggestions cut, then the log line and
+    metrics."""
     started = time.perf_counter()
     if operation_name is None and plan.operation.name is not None:
         operation_name = plan.operation.name.value
     label = shared.names.label(operation_name)
+    operation_type = "mutation" if plan.is_mutation else "query"
     raised: BaseException | None = None
     result: StrawberryExecutionResult | None = None
+    flood = check_in_limit.set(shared.settings.check_ins_per_pair_per_hour)
     try:
-        planned = await execute_plan(plan, context, variables, root_value, operation_extensions)
-        result = StrawberryExecutionResult(data=planned.data, errors=planned.errors)
+        refusal = await shared.rate_limit.refusal(context) if plan.is_mutation else None
+        if refusal is not None:
+            result = StrawberryExecutionResult(data=None, errors=[refusal])
+        else:
+            planned = await execute_plan(plan, context, variables, root_value, operation_extensions)
+            result = StrawberryExecutionResult(data=planned.data, errors=planned.errors)
         if result.errors:
             log_faults(result.errors, operation_name)
             _MASKING._process_result(result)
@@ -278,10 +286,12 @@ async def execute_planned(  # noqa: PLR0913, PLR0917
         raised = error
         raise
     finally:
+        with contextlib.suppress(ValueError):  # finished in another context
+            check_in_limit.reset(flood)
         seconds = time.perf_counter() - started
         if raised is not None:
             codes = [observability.error_code(raised)]
         else:
             codes = [observability.error_code(error) for error in (result.errors or [])]  # type: ignore[union-attr]
         data = getattr(result, "data", None)
-        observability.record(label, "query", operation_name, seconds, codes, data)
+        observability.record(label, operation_type, operation_name, seconds, codes, data)

@@ -28,7 +28,12 @@ The semantics are GraphQL's, as graphql-core 3.3 gives them:
   is done, as under a Task. Every load asked for in one pass over the fields is asked
   for before any is awaited, so DataLoader batching is what it was.
 
-Not planned (Strawberry keeps them): mutations, subscriptions, introspection
+Mutations are planned when their operation selects exactly one root field, written as
+a field (no fragment at the root): with one field, graphql-core's serial execution of
+root fields and the plan's are the same. A mutation of several root fields stays
+Strawberry's, which runs them one after another.
+
+Not planned (Strawberry keeps them): subscriptions, introspection
 (`__schema`, `__type`), `@defer`/`@stream` and fragment variables. Not supported: a
 list field whose resolver returns an async iterable (graphql-core accepts one; this
 schema has none, and the plan would answer "Expected Iterable"). `object.is_type_of` is
@@ -315,7 +320,11 @@ class Plan:
         self.schema = schema
         self.document = document
         self.operation = operation
-        self.root_type = schema.query_type
+        self.root_type = (
+            schema.mutation_type
+            if operation.operation is OperationType.MUTATION
+            else schema.query_type
+        )
         self.directive_variables = directive_variables
         self.fragments: dict[str, FragmentDetails] = {}
         self.fragment_nodes: dict[str, FragmentDefinitionNode] = {}
@@ -326,6 +335,10 @@ class Plan:
         self._roots: dict[tuple[Any, ...], list[Step]] = {}
         self._type_check = _TypeCheck(schema)
         self._shapes: dict[int, tuple[bool, Any, str]] = {}
+
+    @property
+    def is_mutation(self) -> bool:
+        return self.operation.operation is OperationType.MUTATION
 
     def root_steps(self, variables: VariableValues) -> tuple[tuple[Any, ...], list[Step]]:
         key = self.directive_key(variables)
@@ -419,9 +432,16 @@ class _TypeCheck:
 def compile_plan(
     schema: GraphQLSchema, document: DocumentNode, operation_name: str | None
 ) -> Plan | None:
-    """A plan for the document's query operation, or None when it is not plannable."""
+    """A plan for the document's query operation, or for a mutation of one root field;
+    None when it is not plannable."""
     operation = get_operation_ast(document, operation_name)
-    if operation is None or operation.operation is not OperationType.QUERY:
+    if operation is None:
+        return None
+    if operation.operation is OperationType.MUTATION:
+        roots = operation.selection_set.selections
+        if len(roots) != 1 or not isinstance(roots[0], FieldNode):
+            return None
+    elif operation.operation is not OperationType.QUERY:
         return None
     shape = _Shape()
     visit(document, shape)

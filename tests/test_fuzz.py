@@ -277,10 +277,11 @@ def build_world(api: Api) -> World:
     return World(api, viewers, ids, list(emails.values()), secrets, people)
 
 
-def fuzz_app(database_url: str) -> Any:
+def fuzz_app(database_url: str, **overrides: Any) -> Any:
     """The app the fuzzed world runs on: fast password hashing, and no limits."""
     return create_app(
         Settings(
+            **overrides,
             database_url=database_url,
             password_hash_time_cost=1,
             password_hash_memory_kib=64,

@@ -16,6 +16,7 @@ from tortoise import connections
 from api.app import create_app
 from api.graphql import PREFLIGHT_HEADERS, preferred_media_type
 from api.settings import Settings
+from schema import pipeline
 from tests.backends import TEST_DATABASE_URL
 from tests.helpers import ADULT, PASSWORD, REGISTER, Api
 
@@ -74,6 +75,22 @@ def test_a_mutation_over_get_is_refused_with_405_and_runs_nothing(api: Api) -> N
     error = refusal(response, 405, "METHOD_NOT_ALLOWED")
     assert "POST" in error["message"]
     assert response.headers["allow"] == "POST"
+    assert api.snapshot() == before
+
+
+def test_a_mutation_planned_over_post_is_still_refused_over_get(api: Api) -> None:
+    """A mutation run once over POST is on the plan lane (schema/plan.py): the lane
+    keeps the HTTP method rule."""
+    body = register_body()
+    assert api.client.post("/graphql", json=body).json()["data"]["register"]["token"]
+    lane = pipeline.plans_of(api.app.state.schema)
+    assert lane is not None and lane[1].get(body["query"], None), "planned"
+    before = api.snapshot()
+    again = register_body("later@example.com")
+    response = api.client.get(
+        "/graphql", params={"query": again["query"], "variables": json.dumps(again["variables"])}
+    )
+    refusal(response, 405, "METHOD_NOT_ALLOWED")
     assert api.snapshot() == before
 
 

@@ -10,7 +10,8 @@ asserted in tests/test_query_counts.py.) The cases are the fuzzer's (tests/test_
 its probes of every sensitive field with IDs from a seeded world, whole documents generated
 from the schema (valid and invalid), and argument-taking queries through variables; each
 goes out as every viewer there (anonymous, a garbage token, an outsider, two pair members
-and a group admin). Mutations are left out: sent twice they would change the world.
+and a group admin). Mutations are left out: sent twice they would change the world
+(tests/test_mutation_plans.py compares them on twin copies of the world).
 """
 
 from __future__ import annotations
