@@ -105,11 +105,16 @@ async def engagement_of(info: Info, sign_up: SignUpModel) -> Engagement | None:
 @strawberry.type(description="One criterion's part in a match score.")
 class MatchReason:
     criterion: str = strawberry.field(
-        description="topics, meetingPreference, availability, goals, capacity or engagement."
+        description="topics, meetingPreference, availability, goals, capacity or "
+        "engagement; or minimumScore, for a couple scored below the program's minimum."
     )
-    weight: float = strawberry.field(description="The criterion's normalised weight (0..1).")
+    weight: float = strawberry.field(
+        description="The criterion's normalised weight (0..1), rounded to 4 decimals; for "
+        "minimumScore, the minimum."
+    )
     contribution: float = strawberry.field(
-        description="weight x the criterion's value (0..1) for this couple."
+        description="weight x the criterion's value (0..1) for this couple, rounded to 4 "
+        "decimals; 0 for minimumScore."
     )
     detail: str = strawberry.field(description="Why, for a person to read.")
 
@@ -118,8 +123,13 @@ class MatchReason:
 class MatchSuggestion:
     mentor: LazySignUp = strawberry.field(description="The mentor's sign-up.")
     mentee: LazySignUp = strawberry.field(description="The mentee's sign-up.")
-    score: float = strawberry.field(description="0..1, the sum of the reasons' contributions.")
-    reasons: list[MatchReason] = strawberry.field(description="One per criterion.")
+    score: float = strawberry.field(
+        description="0..1, the sum of the reasons' contributions (4 decimals)."
+    )
+    reasons: list[MatchReason] = strawberry.field(
+        description="One per criterion, and a minimumScore reason when the score is below "
+        "the program's minimum."
+    )
 
     @classmethod
     def of(cls, value: matching_service.Suggestion) -> MatchSuggestion:
@@ -153,23 +163,36 @@ class Assignment:
 @strawberry.type(description="How much one matching criterion counts in a program.")
 class MatchingWeight:
     criterion: str = strawberry.field(description="The criterion's name.")
-    weight: float = strawberry.field(description="The weight as set (0-100; default or admin's).")
+    weight: float = strawberry.field(
+        description="The weight as set (0-100; default or admin's); for minimumScore, the "
+        "minimum score (0..1, default 0.2)."
+    )
     normalized_weight: float = strawberry.field(
-        description="Its share of all the weights (0..1): the weight reasons show."
+        description="Its share of all the weights (0..1): the weight reasons show. For "
+        "minimumScore, the minimum score again (it is not a share)."
     )
     description: str = strawberry.field(description="What the criterion measures.")
 
 
-def weights_of(raw: dict[str, float]) -> list[MatchingWeight]:
+def weights_of(settings: matching_service.MatchingSettings) -> list[MatchingWeight]:
+    raw = settings.weights
     shares = matching_service.normalised(raw)
     return [
+        *(
+            MatchingWeight(
+                criterion=name,
+                weight=raw[name],
+                normalized_weight=round(shares[name], matching_service.DECIMALS),
+                description=matching_service.CRITERIA[name][1],
+            )
+            for name in matching_service.CRITERIA
+        ),
         MatchingWeight(
-            criterion=name,
-            weight=raw[name],
-            normalized_weight=shares[name],
-            description=matching_service.CRITERIA[name][1],
-        )
-        for name in matching_service.CRITERIA
+            criterion=matching_service.MINIMUM_SCORE,
+            weight=settings.minimum_score,
+            normalized_weight=settings.minimum_score,
+            description=matching_service.MINIMUM_SCORE_DESCRIPTION,
+        ),
     ]
 
 
@@ -220,13 +243,16 @@ async def proposed_assignment(
 async def matching_weights(info: Info, program: ProgramModel) -> list[MatchingWeight] | None:
     if not await is_group_admin(info, program.group_id):
         return None
-    return weights_of(await matching_service.program_weights(program.pk))
+    return weights_of(await matching_service.program_matching(program.pk))
 
 
 @strawberry.input(description="A criterion and its new weight.")
 class MatchingWeightInput:
     criterion: str = strawberry.field(description="One of the criteria `matchingWeights` lists.")
-    weight: float = strawberry.field(description="From 0 (ignored) to 100.")
+    weight: float = strawberry.field(
+        description="From 0 (ignored) to 100; for minimumScore, the least score a proposed "
+        "pair may have, from 0 to 1."
+    )
 
 
 @strawberry.input(description="New weights for some criteria of a program's matching.")

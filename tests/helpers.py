@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -65,7 +66,9 @@ OPEN_PROGRAM = """
 mutation($input: OpenProgramInput!) {
   openProgram(input: $input) { program { id status } userErrors { field message code } }
 }"""
-PROGRAM_QUESTIONS = "query($id: ID!) { program(id: $id) { questions { id required appliesTo } } }"
+PROGRAM_QUESTIONS = (
+    "query($id: ID!) { program(id: $id) { questions { id required appliesTo kind options } } }"
+)
 SIGN_UP = """
 mutation($input: SignUpInput!) {
   signUp(input: $input) {
@@ -198,24 +201,40 @@ class Api:
             self.ok(OPEN_PROGRAM, {"programId": program_id}, admin.token)
         return program_id
 
-    def answers(self, program_id: str, role: str, token: str) -> list[dict]:
-        """An answer to every question the program asks of `role`."""
+    def answers(
+        self, program_id: str, role: str, token: str, *, choose: bool = False
+    ) -> list[dict]:
+        """An answer to every question the program asks of `role`: text everywhere (a
+        write-in for a choice question, which matching ignores), or with `choose` each
+        choice question's first option, so that two such sign-ups match."""
+
+        def value(question: dict) -> str:
+            if choose and question["kind"] == "MULTIPLE_CHOICE":
+                return json.dumps(question["options"][:1])
+            if choose and question["kind"] == "SINGLE_CHOICE":
+                return question["options"][0]
+            return f"My answer as {role.lower()}."
+
         questions = self.data(PROGRAM_QUESTIONS, {"id": program_id}, token)["program"]["questions"]
         return [
-            {"questionId": q["id"], "value": f"My answer as {role.lower()}."}
-            for q in questions
-            if role in q["appliesTo"]
+            {"questionId": q["id"], "value": value(q)} for q in questions if role in q["appliesTo"]
         ]
 
     def sign_up(
-        self, person: Person, program_id: str, role: str, capacity: int | None = None
+        self,
+        person: Person,
+        program_id: str,
+        role: str,
+        capacity: int | None = None,
+        *,
+        choose: bool = False,
     ) -> str:
         payload = self.ok(
             SIGN_UP,
             {
                 "programId": program_id,
                 "role": role,
-                "answers": self.answers(program_id, role, person.token),
+                "answers": self.answers(program_id, role, person.token, choose=choose),
                 "capacity": capacity,
             },
             person.token,

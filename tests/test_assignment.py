@@ -15,6 +15,7 @@ from tests.test_matching import (
     BLOCK,
     GOOD,
     SET_WEIGHTS,
+    SUGGESTIONS,
     Profile,
     cohort,
     enrol,
@@ -140,9 +141,78 @@ def test_objectives_through_the_api_and_nothing_is_written(api: Api) -> None:
     most = _assignment(api, c, "MAX_PAIRS")
     couples = {(p["mentee"]["user"]["name"], p["mentor"]["user"]["name"]) for p in most["pairs"]}
     assert couples == {("A", "M2"), ("B", "M1")}
-    assert most["totalScore"] == pytest.approx(1 / 3 + 1 / 2)
+    assert most["totalScore"] == pytest.approx(1 / 3 + 1 / 2, abs=1e-4)
     assert most["unmatchedMentees"] == []
     assert most["totalScore"] == pytest.approx(sum(p["score"] for p in most["pairs"]))
+    assert api.snapshot() == before
+
+
+def _couples(assignment: dict) -> set[tuple[str, str]]:
+    return {(p["mentee"]["user"]["name"], p["mentor"]["user"]["name"]) for p in assignment["pairs"]}
+
+
+def test_the_minimum_score_leaves_weak_couples_unpaired_so_the_objectives_part(
+    api: Api,
+) -> None:
+    """Scores (topics only): A-M1 1, A-M2 1/3, B-M1 1/2, B-M2 0. With no minimum, pairing
+    B with M2 at 0 costs nothing, so both objectives give {A-M1, B-M2}. Under the
+    default minimum (0.2), B-M2 is out: the best total keeps A-M1 alone (1 > 5/6), and
+    the most pairs are A-M2 and B-M1."""
+    c = cohort(api)
+    _only_topics(api, c)
+    enrol(api, c, "A", "MENTEE", Profile(topics=["Promotion", "Leadership"]))
+    enrol(api, c, "B", "MENTEE", Profile(topics=["Promotion"]))
+    enrol(api, c, "M1", "MENTOR", Profile(topics=["Promotion", "Leadership"]))
+    enrol(api, c, "M2", "MENTOR", Profile(topics=["Leadership", "Networking"]))
+
+    best, most = _assignment(api, c), _assignment(api, c, "MAX_PAIRS")
+    assert _couples(best) == {("A", "M1")}
+    assert [m["user"]["name"] for m in best["unmatchedMentees"]] == ["B"]
+    assert _couples(most) == {("A", "M2"), ("B", "M1")}
+    assert all(p["score"] >= 0.2 for p in best["pairs"] + most["pairs"])
+    assert all("minimumScore" not in {r["criterion"] for r in p["reasons"]} for p in most["pairs"])
+    weak = next(
+        s
+        for s in api.data(SUGGESTIONS, {"id": c.program_id}, c.admin.token)["program"][
+            "suggestedMatches"
+        ]
+        if (s["mentee"]["user"]["name"], s["mentor"]["user"]["name"]) == ("B", "M2")
+    )
+    assert weak["score"] == 0
+    assert weak["reasons"][-1]["criterion"] == "minimumScore"
+    assert weak["reasons"][-1]["detail"].startswith("Below this program's minimum score of 0.20")
+
+    minimum = {"criterion": "minimumScore", "weight": 0}
+    payload = api.ok(SET_WEIGHTS, {"programId": c.program_id, "weights": [minimum]}, c.admin.token)
+    assert payload["matchingWeights"][-1] == {
+        "criterion": "minimumScore",
+        "weight": 0,
+        "normalizedWeight": 0,
+    }
+    assert _couples(_assignment(api, c)) == {("A", "M1"), ("B", "M2")}
+    assert _couples(_assignment(api, c, "MAX_PAIRS")) == {("A", "M1"), ("B", "M2")}
+
+    minimum["weight"] = 0.9
+    api.ok(SET_WEIGHTS, {"programId": c.program_id, "weights": [minimum]}, c.admin.token)
+    assert _couples(_assignment(api, c)) == {("A", "M1")}
+    assert _couples(_assignment(api, c, "MAX_PAIRS")) == {("A", "M1")}
+
+
+@pytest.mark.parametrize("value", [-0.1, 1.5, 100])
+def test_a_minimum_score_outside_0_to_1_is_refused(api: Api, value: float) -> None:
+    c = cohort(api)
+    before = api.snapshot()
+    weights = [{"criterion": "topics", "weight": 5}, {"criterion": "minimumScore", "weight": value}]
+    payload = api.mutate(
+        SET_WEIGHTS, {"programId": c.program_id, "weights": weights}, c.admin.token
+    )
+    assert payload["userErrors"] == [
+        {
+            "field": ["weights", "1", "weight"],
+            "code": "INVALID_WEIGHT",
+            "message": "The minimum score is a number from 0 to 1.",
+        }
+    ]
     assert api.snapshot() == before
 
 

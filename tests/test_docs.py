@@ -10,10 +10,11 @@ import re
 from pathlib import Path
 
 import pytest
-from graphql import OperationDefinitionNode, parse, validate
+from graphql import OperationDefinitionNode, parse, specified_rules, validate
 
 from api.settings import Settings
 from schema import schema
+from schema.limits import validation_rules
 from tests.helpers import Api
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -36,7 +37,11 @@ def graphql_blocks() -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize(("where", "text"), graphql_blocks(), ids=[w for w, _ in graphql_blocks()])
 def test_every_graphql_block_validates_against_the_schema(where: str, text: str) -> None:
-    errors = validate(schema._schema, parse(text))
+    """As the server validates it, depth and cost limits included (tests/test_readme.py
+    does the same for the README)."""
+    errors = validate(
+        schema._schema, parse(text), [*specified_rules, *validation_rules(Settings())]
+    )
     assert not errors, f"{where}: {[e.message for e in errors]}"
 
 
@@ -47,12 +52,12 @@ def test_there_are_graphql_blocks_to_check() -> None:
 # --- the admin guide, run ---------------------------------------------------------------
 
 
-def guide_operations() -> dict[str, tuple[str, dict]]:
-    """Name -> (document, variables) for the admin guide's operations: each graphql
-    block with the json block that follows it (its variables), if any."""
+def guide_operations(guide: str = "admin-guide.md") -> dict[str, tuple[str, dict]]:
+    """Name -> (document, variables) for a guide's operations: each graphql block with
+    the json block that follows it (its variables), if any."""
     found: dict[str, tuple[str, dict]] = {}
     pending: tuple[str, str] | None = None
-    for language, text in blocks(DOCS / "admin-guide.md"):
+    for language, text in blocks(DOCS / guide):
         if language == "graphql":
             [operation] = [
                 d for d in parse(text).definitions if isinstance(d, OperationDefinitionNode)
@@ -111,8 +116,9 @@ def test_the_admin_guide_runs_a_program_from_start_to_end(api: Api) -> None:
     mentor, mentee = api.person("Maya"), api.person("Milo")
     for member in (mentor, mentee):
         api.join(member, ids["group id"])
-    ids["mentor sign-up id"] = api.sign_up(mentor, ids["program id"], "MENTOR")
-    ids["mentee sign-up id"] = api.sign_up(mentee, ids["program id"], "MENTEE")
+    # Both choose the same options, so matching (below) finds them a good match.
+    ids["mentor sign-up id"] = api.sign_up(mentor, ids["program id"], "MENTOR", choose=True)
+    ids["mentee sign-up id"] = api.sign_up(mentee, ids["program id"], "MENTEE", choose=True)
     ids["member user id"] = mentor.id
 
     assert run("GroupMembers")["group"]["members"]["totalCount"] == 3
@@ -143,6 +149,58 @@ def test_the_admin_guide_runs_a_program_from_start_to_end(api: Api) -> None:
     health = run("ProgramHealth")["program"]
     assert (health["stats"]["activePairs"], health["stats"]["endedPairs"]) == (1, 1)
     assert run("MyAdminGroups")["viewer"]["groups"]["totalCount"] == 1
+
+
+def test_the_member_guide_takes_a_newcomer_from_register_to_sign_up(api: Api) -> None:
+    """Register, find the group, join, read the questions, sign up with choice answers,
+    see the sign-up, withdraw: each step as the guide writes it."""
+    ops = guide_operations("member-guide.md")
+    admin = api.person("Ada")
+    group = api.group(admin)  # "Career changers"
+    program_id = api.program(admin, group)
+    ids: dict[str, str] = {}
+    token: str | None = None
+
+    def run(name: str) -> dict:
+        document, variables = ops[name]
+        data = api.data(document, fill(variables, ids), token)
+        for payload in data.values():
+            if isinstance(payload, dict) and "userErrors" in payload:
+                assert payload["userErrors"] == [], f"{name}: {payload['userErrors']}"
+        return data
+
+    registered = run("Register")["register"]
+    token = registered["token"]
+    assert registered["user"]["name"] == "Rosa Diaz"
+    found = run("FindGroups")["groups"]["edges"]
+    assert group in [edge["node"]["id"] for edge in found]
+    ids["group id"] = group
+    assert run("JoinGroup")["joinGroup"]["membership"]["role"] == "MEMBER"
+    programs = run("GroupPrograms")["group"]["programs"]["edges"]
+    assert [edge["node"]["id"] for edge in programs] == [program_id]
+    ids["program id"] = program_id
+
+    questions = run("ProgramQuestions")["program"]["questions"]
+    mentee_text = [q for q in questions if q["kind"] == "TEXT" and q["required"]]
+    ids["goal question id"] = next(q["id"] for q in mentee_text if q["appliesTo"] == ["MENTEE"])
+    ids["industry question id"] = next(q["id"] for q in mentee_text if len(q["appliesTo"]) == 2)
+    by_key = {q["matchKey"]: q["id"] for q in questions if q["matchKey"]}
+    ids["topics question id"] = by_key["topics"]
+    ids["meeting question id"] = by_key["meetingPreference"]
+    ids["times question id"] = by_key["availability"]
+    signed_up = run("SignUp")["signUp"]["signUp"]
+    assert (signed_up["role"], signed_up["status"]) == ("MENTEE", "PENDING")
+    # The choice answers were taken as options (matching reads them), not write-ins.
+    answers = api.data(SIGN_UP_ANSWERS, {"id": signed_up["id"]}, admin.token)["node"]["answers"]
+    assert "Promotion, Leadership" in [a["value"] for a in answers]
+
+    mine = run("MySignUps")["viewer"]
+    assert [e["node"]["status"] for e in mine["signUps"]["edges"]] == ["PENDING"]
+    ids["sign-up id"] = signed_up["id"]
+    assert run("Withdraw")["withdrawSignUp"]["signUp"]["status"] == "WITHDRAWN"
+
+
+SIGN_UP_ANSWERS = "query($id: ID!) { node(id: $id) { ... on SignUp { answers { value } } } }"
 
 
 # --- the settings table -----------------------------------------------------------------

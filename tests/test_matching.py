@@ -34,7 +34,8 @@ query($id: ID!) { node(id: $id) { ... on SignUp { engagement {
 BLOCK = "mutation($input: BlockUserInput!) { blockUser(input: $input) { userErrors { code } } }"
 END_PAIR = "mutation($input: EndPairInput!) { endPair(input: $input) { userErrors { code } } }"
 
-CRITERIA = {"topics", "meetingPreference", "availability", "goals", "capacity", "engagement"}
+CRITERIA_ORDER = ("topics", "meetingPreference", "availability", "goals", "capacity", "engagement")
+CRITERIA = set(CRITERIA_ORDER)
 
 
 @dataclass
@@ -187,13 +188,30 @@ def test_suggestions_are_ranked_and_explained(api: Api) -> None:
     best, worst = found
     assert 0 <= worst["score"] < best["score"] <= 1
     for s in found:
-        assert {r["criterion"] for r in s["reasons"]} == CRITERIA
+        scored = [r for r in s["reasons"] if r["criterion"] != "minimumScore"]
+        assert [r["criterion"] for r in scored] == list(CRITERIA_ORDER)
         assert s["score"] == pytest.approx(sum(r["contribution"] for r in s["reasons"]))
-        assert sum(r["weight"] for r in s["reasons"]) == pytest.approx(1)
+        assert sum(r["weight"] for r in scored) == pytest.approx(1, abs=1e-3)
         assert all(0 <= r["contribution"] <= r["weight"] + 1e-9 for r in s["reasons"])
+        # Shown to 4 decimals, not as 0.04000000000000001.
+        numbers = [s["score"]] + [r[k] for r in s["reasons"] for k in ("weight", "contribution")]
+        assert all(round(n, 4) == n for n in numbers)
+    # The far mentor scores under the default minimum (0.2): a reason says so.
+    assert worst["score"] < 0.2 <= best["score"]
+    assert "minimumScore" not in {r["criterion"] for r in best["reasons"]}
+    below = worst["reasons"][-1]
+    assert below == {
+        "criterion": "minimumScore",
+        "weight": 0.2,
+        "contribution": 0,
+        "detail": "Below this program's minimum score of 0.20: proposedAssignment leaves "
+        "this couple unpaired",
+    }
     reasons = {r["criterion"]: r for r in best["reasons"]}
     assert reasons["topics"]["detail"] == "Shares 2 of 3 topics: Changing fields, Interviewing"
-    assert reasons["topics"]["contribution"] == pytest.approx(reasons["topics"]["weight"] * 2 / 3)
+    assert reasons["topics"]["contribution"] == pytest.approx(
+        reasons["topics"]["weight"] * 2 / 3, abs=1e-4
+    )
     assert reasons["meetingPreference"]["detail"] == "Both can meet by: Video call"
     assert reasons["availability"]["detail"] == (
         "Mentor is free 1 of the mentee's 2 times: Weekday evenings"
@@ -226,9 +244,11 @@ def test_weights_are_tunable_and_change_the_ranking(api: Api) -> None:
     c = _ranked_cohort(api)
     enrol(api, c, "Roomy", "MENTOR", Profile(topics=["Leadership"]), capacity=5)
     weights = api.data(WEIGHTS, {"id": c.program_id}, c.admin.token)["program"]["matchingWeights"]
-    assert {w["criterion"] for w in weights} == CRITERIA
+    assert [w["criterion"] for w in weights] == [*CRITERIA_ORDER, "minimumScore"]
     assert all(w["description"] for w in weights)
-    assert sum(w["normalizedWeight"] for w in weights) == pytest.approx(1)
+    scored = [w for w in weights if w["criterion"] != "minimumScore"]
+    assert sum(w["normalizedWeight"] for w in scored) == pytest.approx(1, abs=1e-3)
+    assert weights[-1]["weight"] == weights[-1]["normalizedWeight"] == 0.2
 
     only_capacity = [{"criterion": name, "weight": 0} for name in CRITERIA - {"capacity"}]
     payload = api.ok(

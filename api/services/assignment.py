@@ -8,6 +8,10 @@ is exactly a maximum-weight matching that respects capacities and the hard rules
 - MAX_TOTAL_SCORE: a couple is worth its score; the matching maximises the sum.
 - MAX_PAIRS: a couple is worth (mentees + 1) + score, so more pairs always win, and among
   the largest matchings the one with the best total score is chosen.
+
+Couples below the program's minimum score (api/services/matching.py) are never proposed:
+that is where the two objectives part (the best total may leave a mentee out whom the
+most pairs would give a weaker match).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from enum import StrEnum
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from api.services.matching import Suggestion, load_cohort, suggestion
+from api.services.matching import DECIMALS, Suggestion, load_cohort, suggestion
 from models import Program, SignUp
 
 # Infeasible couples (same person, blocked) are worth this much less than nothing.
@@ -71,11 +75,13 @@ async def propose_assignment(
     """The optimal assignment of the program's pending mentees; writes nothing."""
     cohort = await load_cohort(program, viewer_pk)
     slots = [s.capacity - s.slots_used for s in cohort.mentors]
-    couples = solve(cohort.scores, cohort.feasible, slots, objective)
+    scores = cohort.scores
+    allowed = cohort.feasible & ~cohort.below_minimum(scores)
+    couples = solve(scores, allowed, slots, objective)
     pairs = [suggestion(cohort, i, j) for i, j in couples]
     matched = {i for i, _ in couples}
     return Assignment(
         pairs=pairs,
-        total_score=sum(p.score for p in pairs),
+        total_score=round(sum(p.score for p in pairs), DECIMALS),
         unmatched_mentees=[s for i, s in enumerate(cohort.mentees) if i not in matched],
     )

@@ -17,9 +17,11 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import sparse
+from tortoise.transactions import in_transaction
 
 from api.errors import BadUserInput, DomainError, Problem
 from api.services import access
@@ -39,6 +41,18 @@ CRITERIA: dict[str, tuple[float, str]] = {
     "engagement": (1.0, "The mentor's engagement score."),
 }
 CHOICE_CRITERIA = ("topics", "meetingPreference", "availability")
+# Not a criterion but set with them: the least score a proposed pair may have. Without
+# it, an optimal assignment pairs anyone with anyone (a score of 0.045 beats leaving a
+# mentee unmatched), and the two objectives agree on every cohort.
+MINIMUM_SCORE = "minimumScore"
+DEFAULT_MINIMUM_SCORE = 0.2
+MINIMUM_SCORE_DESCRIPTION = (
+    "The least score a proposed pair may have (0..1): proposedAssignment leaves couples "
+    "below it unpaired, and suggestedMatches says so in their reasons."
+)
+# Shown scores, weights and contributions are rounded to this many decimals (the score
+# is the sum of the rounded contributions, so it still equals their sum).
+DECIMALS = 4
 WEIGHT_MAX = 100.0
 OPTION_MAX = 100
 OPTIONS_MAX = 50
@@ -126,12 +140,26 @@ class WeightDraft:
     weight: float
 
 
-async def program_weights(program_pk: int) -> dict[str, float]:
-    """The raw weights of every criterion: the admin's, or the defaults."""
+@dataclass(frozen=True)
+class MatchingSettings:
+    """A program's matching, as its admin set it: each criterion's raw weight, and the
+    minimum score."""
+
+    weights: dict[str, float]
+    minimum_score: float
+
+
+async def program_matching(program_pk: int) -> MatchingSettings:
+    """The admin's weights and minimum score, or the defaults, in one query."""
     weights = {name: default for name, (default, _) in CRITERIA.items()}
+    minimum = DEFAULT_MINIMUM_SCORE
     rows = await MatchingWeight.filter(program_id=program_pk).values_list("criterion", "weight")
-    weights.update({c: w for c, w in rows if c in weights})
-    return weights
+    for criterion, weight in rows:
+        if criterion == MINIMUM_SCORE:
+            minimum = weight
+        elif criterion in weights:
+            weights[criterion] = weight
+    return MatchingSettings(weights, minimum)
 
 
 def normalised(weights: dict[str, float]) -> dict[str, float]:
@@ -139,10 +167,33 @@ def normalised(weights: dict[str, float]) -> dict[str, float]:
     return {name: (w / total if total else 0.0) for name, w in weights.items()}
 
 
+def _weight_problem(index: int, draft: WeightDraft) -> Problem | None:
+    path = ("weights", str(index))
+    if draft.criterion == MINIMUM_SCORE:
+        if math.isfinite(draft.weight) and 0 <= draft.weight <= 1:
+            return None
+        return Problem(
+            "INVALID_WEIGHT", "The minimum score is a number from 0 to 1.", (*path, "weight")
+        )
+    if draft.criterion not in CRITERIA:
+        return Problem(
+            "UNKNOWN_CRITERION",
+            f"Unknown criterion {draft.criterion[:50]!r}; use one of "
+            f"{', '.join(CRITERIA)} or {MINIMUM_SCORE}.",
+            (*path, "criterion"),
+        )
+    if not (math.isfinite(draft.weight) and 0 <= draft.weight <= WEIGHT_MAX):
+        return Problem(
+            "INVALID_WEIGHT", f"A weight is a number from 0 to {WEIGHT_MAX:g}.", (*path, "weight")
+        )
+    return None
+
+
 async def set_matching_weights(
     viewer: User, program_pk: int, drafts: Sequence[WeightDraft]
-) -> tuple[Program, dict[str, float]]:
-    """Change some criteria's weights (0..100 each); the others keep theirs."""
+) -> tuple[Program, MatchingSettings]:
+    """Change some criteria's weights (0..100 each) or the minimum score (0..1); the
+    others keep theirs."""
     program = await access.visible_program(viewer, program_pk)
     await access.require_group_admin(viewer, program.group_id)
     if len(drafts) > LIST_MAX:
@@ -150,38 +201,25 @@ async def set_matching_weights(
     names = [d.criterion for d in drafts]
     if len(set(names)) != len(names):
         raise BadUserInput("Each criterion may appear once.")
-    problems = []
-    for index, draft in enumerate(drafts):
-        if draft.criterion not in CRITERIA:
-            problems.append(
-                Problem(
-                    "UNKNOWN_CRITERION",
-                    f"Unknown criterion {draft.criterion[:50]!r}; use one of "
-                    f"{', '.join(CRITERIA)}.",
-                    ("weights", str(index), "criterion"),
-                )
-            )
-        elif not (math.isfinite(draft.weight) and 0 <= draft.weight <= WEIGHT_MAX):
-            problems.append(
-                Problem(
-                    "INVALID_WEIGHT",
-                    f"A weight is a number from 0 to {WEIGHT_MAX:g}.",
-                    ("weights", str(index), "weight"),
-                )
-            )
+    problems = [p for i, d in enumerate(drafts) if (p := _weight_problem(i, d)) is not None]
     if problems:
         raise DomainError(problems)
-    weights = await program_weights(program.pk)
-    weights.update({d.criterion: d.weight for d in drafts})
+    current = await program_matching(program.pk)
+    weights = dict(current.weights)
+    weights.update({d.criterion: d.weight for d in drafts if d.criterion != MINIMUM_SCORE})
+    minimum = next((d.weight for d in drafts if d.criterion == MINIMUM_SCORE), None)
     if sum(weights.values()) <= 0:
         raise DomainError.one(
             "INVALID_WEIGHT", "At least one criterion needs a weight above 0.", ["weights"]
         )
-    for draft in drafts:
-        await MatchingWeight.update_or_create(
-            defaults={"weight": draft.weight}, program_id=program.pk, criterion=draft.criterion
-        )
-    return program, weights
+    async with in_transaction():
+        for draft in drafts:
+            await MatchingWeight.update_or_create(
+                defaults={"weight": draft.weight},
+                program_id=program.pk,
+                criterion=draft.criterion,
+            )
+    return program, MatchingSettings(weights, current.minimum_score if minimum is None else minimum)
 
 
 # --- the cohort, loaded once -----------------------------------------------------------
@@ -195,6 +233,7 @@ class Cohort:
     mentees: list[SignUp]
     mentors: list[SignUp]
     weights: dict[str, float]  # normalised
+    minimum_score: float
     values: dict[str, np.ndarray]  # criterion -> (mentees x mentors) in 0..1
     feasible: np.ndarray  # (mentees x mentors) bool: the hard rules
     choices: dict[int, dict[str, list[str]]]  # sign-up pk -> criterion -> options
@@ -204,10 +243,16 @@ class Cohort:
 
     @property
     def scores(self) -> np.ndarray:
+        """Each couple's score, as shown: the sum of its rounded contributions."""
         total = np.zeros((len(self.mentees), len(self.mentors)))
         for name, weight in self.weights.items():
-            total += weight * self.values[name]
-        return total
+            total += np.round(round(weight, DECIMALS) * self.values[name], DECIMALS)
+        return np.round(total, DECIMALS)
+
+    def below_minimum(self, score: float | np.ndarray) -> Any:
+        """Whether a score (or each of a matrix) is under the program's minimum: the one
+        rule the assignment and the suggestions' reasons share."""
+        return score < self.minimum_score - 1e-9
 
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -230,7 +275,8 @@ async def load_cohort(program: Program, viewer_pk: int | None = None) -> Cohort:
     the sign-ups of people who blocked the viewer are left out (the admin does not see
     them, see `access.sign_ups_visible_to`)."""
     questions = {q.pk: q for q in await SignUpQuestion.filter(program_id=program.pk)}
-    weights = normalised(await program_weights(program.pk))
+    settings = await program_matching(program.pk)
+    weights = normalised(settings.weights)
     query = SignUp.filter(program_id=program.pk, live=True)
     if viewer_pk is not None:
         query = access.sign_ups_visible_to(viewer_pk, program.pk).filter(live=True)
@@ -318,6 +364,7 @@ async def load_cohort(program: Program, viewer_pk: int | None = None) -> Cohort:
         mentees=mentees,
         mentors=mentors,
         weights=weights,
+        minimum_score=settings.minimum_score,
         values=values,
         feasible=feasible,
         choices=choices,
@@ -429,17 +476,28 @@ def suggestion(cohort: Cohort, i: int, j: int) -> Suggestion:
     reasons = [
         Reason(
             criterion=name,
-            weight=weight,
-            contribution=weight * float(cohort.values[name][i, j]),
+            weight=round(weight, DECIMALS),
+            # Rounded as `Cohort.scores` rounds, so a couple's score is the same there.
+            contribution=float(
+                np.round(round(weight, DECIMALS) * cohort.values[name][i, j], DECIMALS)
+            ),
             detail=_detail(cohort, name, i, j),
         )
         for name, weight in cohort.weights.items()
     ]
+    score = float(np.round(sum(r.contribution for r in reasons), DECIMALS))
+    if cohort.below_minimum(score):
+        reasons.append(
+            Reason(
+                criterion=MINIMUM_SCORE,
+                weight=cohort.minimum_score,
+                contribution=0.0,
+                detail=f"Below this program's minimum score of {cohort.minimum_score:.2f}: "
+                "proposedAssignment leaves this couple unpaired",
+            )
+        )
     return Suggestion(
-        mentor=cohort.mentors[j],
-        mentee=cohort.mentees[i],
-        score=sum(r.contribution for r in reasons),
-        reasons=reasons,
+        mentor=cohort.mentors[j], mentee=cohort.mentees[i], score=score, reasons=reasons
     )
 
 
