@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
 
+from api.clock import now
 from api.services import accounts, groups, pairs, programs, signups
 from api.services.signups import AnswerDraft
-from models import SignUpQuestion, User
+from models import (
+    CheckIn,
+    Group,
+    GroupMembership,
+    Milestone,
+    Notification,
+    Pair,
+    PairEvent,
+    Program,
+    SignUp,
+    SignUpQuestion,
+    User,
+)
 from models.enums import GroupCategory, MentorshipRole, ProgramStatus, ProgramTemplate
 
 DEMO_PASSWORD = "mentorship-demo"
@@ -232,6 +247,152 @@ DEMO_PROFILES: list[Profile] = [
 ]
 
 
+@dataclass(frozen=True)
+class History:
+    """One pair's past: paired `days_ago`, then each step at its day after pairing
+    (fractions are hours): ("milestone", who, day) completes the next milestone,
+    ("the rest", who, day) every one left, a day apart, which completes the pair;
+    ("check-in", who, day, text); and a last ("end", who, day, reason) for a pair that
+    ended."""
+
+    mentor: str
+    mentee: str
+    days_ago: float
+    steps: tuple[tuple[Any, ...], ...]
+
+
+M, E = "mentor", "mentee"
+# Pairs of different ages, so that `stats` and `pairsNeedingAttention` have something to
+# show: healthy, overdue for its check-in, stalled on a milestone, completed, ended.
+HISTORIES = [
+    History(
+        "mentor@example.com",
+        "mentee@example.com",
+        24,
+        (
+            ("check-in", M, 0.8, "Great first call! Next week: your goal draft."),
+            ("milestone", M, 1),
+            ("check-in", E, 1.5, "Thanks! I'll bring two goals to choose from."),
+            ("check-in", E, 8, "Goal draft shared: senior in two review cycles."),
+            ("milestone", E, 12),
+            ("check-in", M, 15, "Read your draft: let's add the design review you led."),
+            ("check-in", E, 21, "Added it, and booked a talk with my manager."),
+        ),
+    ),
+    History(  # overdue: the last check-in was 12 days ago
+        "mentor3@example.com",
+        "mentee3@example.com",
+        30,
+        (
+            ("check-in", E, 1.25, "Hi! My resume is attached; where do I start?"),
+            ("milestone", M, 2),
+            ("check-in", M, 9, "Cut it to one page and lead with the campus project."),
+            ("milestone", E, 18),
+            ("check-in", E, 18, "Sent out five applications this week."),
+        ),
+    ),
+    History(  # stalled: no milestone for four weeks, though they keep checking in
+        "mentor5@example.com",
+        "mentee5@example.com",
+        35,
+        (
+            ("check-in", M, 0.25, "Welcome back! Which skills feel rusty?"),
+            ("milestone", E, 6),
+            ("check-in", E, 7, "Roadmapping and the new analytics tools."),
+            ("check-in", M, 14, "Try the free course I sent, a module a week."),
+            ("check-in", E, 21, "Busy weeks with the kids; one module done."),
+            ("check-in", E, 32, "Still on module two, but I'm not giving up."),
+        ),
+    ),
+    History(  # completed: every milestone done
+        "mentor8@example.com",
+        "mentee8@example.com",
+        70,
+        (
+            ("check-in", E, 1.8, "Ready to start: my first loop is in two months."),
+            ("milestone", M, 3),
+            ("check-in", M, 10, "Mock interview one: a URL shortener. Solid start."),
+            ("milestone", E, 20),
+            ("check-in", E, 27, "Practised caching and queues all week."),
+            ("milestone", E, 40),
+            ("check-in", M, 48, "Mock two went very well."),
+            ("milestone", M, 52),
+            ("check-in", E, 56, "I got the offer. Thank you!"),
+            ("the rest", E, 57),
+        ),
+    ),
+    History(  # ended early, with a reason
+        "mentor4@example.com",
+        "mentee4@example.com",
+        40,
+        (
+            ("check-in", E, 0.4, "The offer arrives Friday; help!"),
+            ("milestone", M, 3),
+            ("check-in", M, 6, "Ask for 10% more and a signing bonus."),
+            ("end", E, 20, "I signed the offer I was negotiating: we met our goal early."),
+        ),
+    ),
+]
+
+
+async def _live_through(
+    history: History, admin: User, people: dict[str, User], sign_ups: dict[str, Any]
+) -> None:
+    """Make the pair and live its steps through the services, then move every timestamp
+    they wrote to the day the step stands for."""
+    started = now() - timedelta(days=history.days_ago)
+    pair, _, _ = await pairs.create_pair(
+        admin, sign_ups[history.mentor].pk, sign_ups[history.mentee].pk
+    )
+    who = {M: people[history.mentor], E: people[history.mentee]}
+    milestones = list(await Milestone.filter(pair_id=pair.pk).order_by("position"))
+    # event pk -> when it happened: the pairing's own events, then each step's.
+    times: dict[int, datetime] = {
+        pk: started for pk in await PairEvent.filter(pair_id=pair.pk).values_list("id", flat=True)
+    }
+    last_check_in = None
+    for step in history.steps:
+        kind, person, day = step[0], who[step[1]], started + timedelta(days=step[2])
+        if kind in ("milestone", "the rest"):
+            for _ in range(1 if kind == "milestone" else len(milestones)):
+                milestone = milestones.pop(0)
+                await pairs.complete_milestone(person, milestone.pk)
+                await Milestone.filter(pk=milestone.pk).update(completed_at=day)
+                if not milestones:
+                    await Pair.filter(pk=pair.pk).update(completed_at=day)
+                await _stamp(pair.pk, times, day)
+                day += timedelta(days=1)
+            continue
+        elif kind == "check-in":
+            check_in, _ = await pairs.post_check_in(person, pair.pk, step[3])
+            await CheckIn.filter(pk=check_in.pk).update(created_at=day)
+            last_check_in = day
+        else:
+            await pairs.end_pair(person, pair.pk, step[3])
+            await Pair.filter(pk=pair.pk).update(ended_at=day)
+        await _stamp(pair.pk, times, day)
+    await Pair.filter(pk=pair.pk).update(created_at=started, last_check_in_at=last_check_in)
+    for event_pk, day in times.items():
+        await PairEvent.filter(pk=event_pk).update(occurred_at=day)
+    await Notification.filter(pair_id=pair.pk).update(created_at=started)
+
+
+async def _stamp(pair_pk: int, times: dict[int, datetime], day: datetime) -> None:
+    """The events the last step recorded happened on `day`."""
+    for event in await PairEvent.filter(pair_id=pair_pk).exclude(id__in=list(times)):
+        times[event.pk] = day
+
+
+async def _backdate_the_rest(group_pk: int, program_pk: int) -> None:
+    """Everyone joined, the program opened and people signed up before the first pair."""
+    before = now() - timedelta(days=max(h.days_ago for h in HISTORIES) + 14)
+    await User.all().update(created_at=before - timedelta(days=7))
+    await Group.filter(pk=group_pk).update(created_at=before - timedelta(days=7))
+    await GroupMembership.filter(group_id=group_pk).update(joined_at=before - timedelta(days=3))
+    await Program.filter(pk=program_pk).update(created_at=before - timedelta(days=2))
+    await SignUp.filter(program_id=program_pk).update(created_at=before)
+
+
 def _answers_for(questions: list[SignUpQuestion], profile: Profile) -> list[AnswerDraft]:
     """Choices by the question's match key; the written answer for text questions."""
     _, _, role, _, topics, meeting, times, text = profile
@@ -273,19 +434,15 @@ async def seed_demo(*, if_empty: bool = False) -> None:
         sign_ups[email] = await signups.sign_up(
             people[email], program.pk, role, _answers_for(questions, profile), capacity
         )
-    pair, _, _ = await pairs.create_pair(
-        admin, sign_ups["mentor@example.com"].pk, sign_ups["mentee@example.com"].pk
-    )
-    milestones = await pair.milestones.all().order_by("position")
-    mentor, mentee = people["mentor@example.com"], people["mentee@example.com"]
-    await pairs.complete_milestone(mentor, milestones[0].pk)
-    await pairs.complete_milestone(mentee, milestones[1].pk)
-    await pairs.post_check_in(mentor, pair.pk, "Great first call! Next week: your goal draft.")
-    await pairs.post_check_in(mentee, pair.pk, "Thanks! I'll bring two goals to choose from.")
+    for history in HISTORIES:
+        await _live_through(history, admin, people, sign_ups)
+    await _backdate_the_rest(group.pk, program.pk)
 
     print(f"Demo data created. Sign in with any of these (password: {DEMO_PASSWORD}):")
     for email, name, what in DEMO_PEOPLE:
         print(f"  {email:<22} {name:<12} {what}")
     more = len(DEMO_PROFILES) - (len(DEMO_PEOPLE) - 1)
-    print(f"  ...and {more} more mentors and mentees (mentor3-8@, mentee3-12@example.com),")
-    print("  waiting to be paired: try Program.suggestedMatches and proposedAssignment.")
+    print(f"  ...and {more} more mentors and mentees (mentor3-8@, mentee3-12@example.com).")
+    print("  The program has weeks of history: pairs overdue for a check-in, stalled on a")
+    print("  milestone, completed and ended (try Program.stats and pairsNeedingAttention),")
+    print("  and people waiting to be paired (try suggestedMatches and proposedAssignment).")

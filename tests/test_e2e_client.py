@@ -391,8 +391,34 @@ async def test_seed_demo_prints_logins_that_work_against_the_served_database(
         )
         pairs = (await http.data(VIEWER_PAIRS, token=mentee["token"]))["viewer"]["pairs"]
         assert pairs["totalCount"] == 1
-        assert pairs["edges"][0]["node"]["checkInCount"] == 2
+        assert pairs["edges"][0]["node"]["checkInCount"] == 5
         assert 0 < pairs["edges"][0]["node"]["progress"] < 1
+
+        # The program has a history an admin can explore: pairs of different ages, one
+        # overdue, one stalled, one completed, one ended with its reason.
+        groups = (await http.data(ADMIN_PROGRAM, token=admin["token"]))["viewer"]["groups"]
+        program_id = groups["edges"][0]["node"]["programs"]["edges"][0]["node"]["id"]
+        program = (await http.data(DEMO_HISTORY, {"id": program_id}, token=admin["token"]))[
+            "program"
+        ]
+        stats = program["stats"]
+        assert (stats["activePairs"], stats["completedPairs"], stats["endedPairs"]) == (3, 1, 1)
+        assert stats["overduePairs"] == 1
+        assert 6 <= stats["medianHoursToFirstCheckIn"] <= 48  # not the seed's instant
+        attention = {(a["overdue"], a["stalled"]) for a in program["pairsNeedingAttention"]}
+        assert attention == {(True, False), (False, True)}
+        nodes = [edge["node"] for edge in program["pairs"]["edges"]]
+        ended = [n for n in nodes if n["status"] == "ENDED"]
+        assert len(ended) == 1 and ended[0]["endReason"]
+        assert len({n["createdAt"][:10] for n in nodes}) == len(nodes)  # paired on other days
+
+
+ADMIN_PROGRAM = """{ viewer { groups(first: 1) { edges { node {
+  programs(first: 1) { edges { node { id } } } } } } } }"""
+DEMO_HISTORY = """query($id: ID!) { program(id: $id) {
+  stats { activePairs completedPairs endedPairs overduePairs medianHoursToFirstCheckIn }
+  pairsNeedingAttention { overdue stalled reason }
+  pairs(first: 20) { edges { node { status endReason createdAt } } } } }"""
 
 
 def test_export_schema_prints_the_schema_file(tmp_path: Path) -> None:
