@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
@@ -226,6 +227,41 @@ def test_mentee_sees_the_mentors_milestone_and_check_in_live(demo_server: str) -
     assert page["windowStateKept"]
     assert page["urlAfter"] == page["urlBefore"]
     assert page["urlBefore"].endswith(f"/app/pairs/{report['pairId']}")
+
+
+@pytest.mark.timeout(SCRIPT_TIMEOUT + 120)  # with the server start and the seed
+@pytest.mark.one_python
+def test_a_newcomer_signs_up_for_a_program_in_the_app(demo_server: str) -> None:
+    """Create an account, find and join the demo group, sign up as a mentee with choice
+    answers (an empty form first names what is missing), see it waiting, withdraw."""
+    report = _run_script("sign-up", demo_server)
+
+    assert report["blocked"] == [], "the app asked for something outside the server"
+    assert report["errors"] == []
+    assert report["programTitle"] == "Career Advancement Mentorship"
+    assert report["missingBefore"] >= 3  # every required question of a mentee
+    assert report["chosen"] == 3  # topics, ways to meet, times: the choice questions
+    assert report["counter"].endswith("/ 2000")
+    assert "signed up as a mentee" in report["confirmation"]
+    assert "PENDING" in report["confirmation"]
+    assert report["withdrawn"]
+    assert "Page not found" in report["notFound"]
+    # What the browser did is in the database: one withdrawn mentee sign-up.
+    with httpx.Client(base_url=demo_server, timeout=10) as http:
+        login = {
+            "query": LOGIN_AS,
+            "variables": {"input": {"email": report["email"], "password": "a long passphrase"}},
+        }
+        token = http.post("/graphql", json=login).json()["data"]["login"]["token"]
+        mine = http.post(
+            "/graphql",
+            json={"query": "{ viewer { signUps(first: 5) { edges { node { role status } } } } }"},
+            headers={"Authorization": f"Bearer {token}"},
+        ).json()["data"]["viewer"]["signUps"]["edges"]
+    assert [edge["node"] for edge in mine] == [{"role": "MENTEE", "status": "WITHDRAWN"}]
+
+
+LOGIN_AS = "mutation($input: LoginInput!) { login(input: $input) { token } }"
 
 
 @pytest.mark.timeout(SCRIPT_TIMEOUT + 120)  # with the server start and the seed

@@ -5,7 +5,8 @@ import { createApiClient, type ApiClient, type LiveStatus } from "./client";
 import { LogoutMutation } from "./graphql";
 import { PairList } from "./PairList";
 import { PairView } from "./PairView";
-import { useRoute } from "./router";
+import { FindPrograms, ProgramSignUp } from "./Programs";
+import { routeHref, useRoute } from "./router";
 import { useSession } from "./session";
 import { SignIn } from "./SignIn";
 
@@ -53,6 +54,16 @@ function SignedIn({ live, onSignedOut }: { live: LiveStatus; onSignedOut: () => 
         >
           Mentorship pairs
         </a>
+        <a
+          className="link"
+          href={routeHref({ name: "programs" })}
+          onClick={(event) => {
+            event.preventDefault();
+            navigate({ name: "programs" });
+          }}
+        >
+          Find a program
+        </a>
         <button type="button" className="link" onClick={signOut}>
           Sign out
         </button>
@@ -60,13 +71,32 @@ function SignedIn({ live, onSignedOut }: { live: LiveStatus; onSignedOut: () => 
       <main>
         {route.name === "pair" ? (
           <PairView id={route.id} live={live} onBack={() => navigate({ name: "pairs" })} />
+        ) : route.name === "programs" ? (
+          <FindPrograms navigate={navigate} />
+        ) : route.name === "program" ? (
+          <ProgramSignUp id={route.id} onDone={() => navigate({ name: "pairs" })} />
+        ) : route.name === "not-found" ? (
+          <NotFound onHome={() => navigate({ name: "pairs" })} />
         ) : (
           <PairList
             onOpen={(id) => navigate({ name: "pair", id })}
+            onFind={() => navigate({ name: "programs" })}
             onSessionExpired={onSignedOut}
           />
         )}
       </main>
     </div>
+  );
+}
+
+function NotFound({ onHome }: { onHome: () => void }) {
+  return (
+    <section data-testid="not-found">
+      <h1>Page not found</h1>
+      <p>There is nothing at this address.</p>
+      <button type="button" onClick={onHome}>
+        Go to my pairs
+      </button>
+    </section>
   );
 }

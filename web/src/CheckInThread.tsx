@@ -37,6 +37,9 @@ export function CheckInThread({
             value={body}
             onChange={(e) => setBody(e.target.value)}
           />
+          <span className="muted counter" data-testid="check-in-length">
+            {body.length} / {MAX_BODY}
+          </span>
           <button type="submit" disabled={result.fetching || !body.trim()}>
             {result.fetching ? "Posting…" : "Post check-in"}
           </button>

@@ -1,15 +1,22 @@
 import { useEffect } from "react";
-import { useQuery } from "urql";
+import { useMutation, useQuery } from "urql";
 
 import { errorText, formatDate, percent } from "./format";
-import { MyPairsQuery, type PairSummary } from "./graphql";
+import {
+  MyPairsQuery,
+  MySignUpsQuery,
+  WithdrawSignUpMutation,
+  type PairSummary,
+} from "./graphql";
 import { routeHref } from "./router";
 
 export function PairList({
   onOpen,
+  onFind,
   onSessionExpired,
 }: {
   onOpen: (id: string) => void;
+  onFind: () => void;
   onSessionExpired: () => void;
 }) {
   const [{ data, fetching, error }] = useQuery({
@@ -28,18 +35,71 @@ export function PairList({
   if (error && !refused) return <p className="error">{errorText(error)}</p>;
   if (!data?.viewer) return <p>{fetching ? "Loading…" : ""}</p>;
   const viewer = data.viewer;
-  const pairs = viewer.pairs?.edges.map((edge) => edge.node) ?? [];
+  // Active pairs first; then those that completed or ended, most recent first.
+  const pairs = (viewer.pairs?.edges.map((edge) => edge.node) ?? []).sort(
+    (a, b) => Number(b.status === "ACTIVE") - Number(a.status === "ACTIVE"),
+  );
   return (
     <section>
       <h1>My pairs</h1>
       <p className="muted">Signed in as {viewer.name}.</p>
-      {pairs.length === 0 && <p>No pairs yet: a group admin pairs you after you sign up.</p>}
+      {pairs.length === 0 && (
+        <p>
+          No pairs yet: a group admin pairs you after you sign up.{" "}
+          <button type="button" className="inline" onClick={onFind}>
+            Find a program
+          </button>
+        </p>
+      )}
       <ul className="pairs">
         {pairs.map((pair) => (
           <PairCard key={pair.id} pair={pair} viewerId={viewer.id} onOpen={onOpen} />
         ))}
       </ul>
+      <MySignUps />
     </section>
+  );
+}
+
+/** The viewer's sign-ups that are not withdrawn, with a way to withdraw a pending one. */
+function MySignUps() {
+  const [{ data }] = useQuery({ query: MySignUpsQuery, requestPolicy: "cache-and-network" });
+  const [withdrawing, withdraw] = useMutation(WithdrawSignUpMutation);
+  const signUps = (data?.viewer?.signUps?.edges.map((edge) => edge.node) ?? []).filter(
+    (s) => s.status !== "WITHDRAWN",
+  );
+  if (signUps.length === 0) return null;
+  const problem = errorText(withdrawing.error, withdrawing.data?.withdrawSignUp.userErrors);
+  return (
+    <>
+      <h2>My sign-ups</h2>
+      <ul className="pairs">
+        {signUps.map((signUp) => (
+          <li key={signUp.id} className="card" data-testid="sign-up">
+            <strong>{signUp.program.title}</strong>{" "}
+            <span className="muted">as {signUp.role === "MENTOR" ? "mentor" : "mentee"}</span>{" "}
+            <span className={`status status-${signUp.status.toLowerCase()}`}>
+              {signUp.status === "PENDING" ? "WAITING TO BE PAIRED" : signUp.status}
+            </span>
+            {signUp.status === "PENDING" && (
+              <button
+                type="button"
+                className="inline"
+                disabled={withdrawing.fetching}
+                onClick={() => withdraw({ input: { signUpId: signUp.id } })}
+              >
+                Withdraw
+              </button>
+            )}
+          </li>
+        ))}
+      </ul>
+      {problem && (
+        <p className="error" role="alert">
+          {problem}
+        </p>
+      )}
+    </>
   );
 }
 
@@ -71,9 +131,29 @@ function PairCard({
       <div className="muted">{pair.program.title}</div>
       <progress value={pair.progress} max={1} /> {percent(pair.progress)} ·{" "}
       {pair.checkInCount} check-ins
-      {pair.nextCheckInDue && (
+      {pair.status === "ACTIVE" && pair.nextCheckInDue && (
         <div className="muted">Next check-in due {formatDate(pair.nextCheckInDue)}</div>
       )}
+      <PairOutcome pair={pair} />
     </li>
+  );
+}
+
+/** What happened to a pair that is over: completed, or ended (by whom, and why). */
+export function PairOutcome({ pair }: { pair: PairSummary }) {
+  if (pair.status === "COMPLETED") {
+    return (
+      <div className="outcome" data-testid="outcome">
+        Completed {formatDate(pair.completedAt)}: every milestone done.
+      </div>
+    );
+  }
+  if (pair.status !== "ENDED") return null;
+  return (
+    <div className="outcome wrap" data-testid="outcome">
+      Ended {formatDate(pair.endedAt)}
+      {pair.endedBy ? ` by ${pair.endedBy.name}` : ""}
+      {pair.endReason ? `: “${pair.endReason}”` : "."}
+    </div>
   );
 }

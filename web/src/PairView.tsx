@@ -6,6 +6,7 @@ import type { LiveStatus } from "./client";
 import { errorText, formatDate } from "./format";
 import { PairEventsSubscription, PairQuery } from "./graphql";
 import { MilestoneTimeline } from "./MilestoneTimeline";
+import { PairOutcome } from "./PairList";
 import { applyEvent, mergePair, noUpdates, type LiveUpdates } from "./pairState";
 
 interface Props {
@@ -64,6 +65,7 @@ export function PairView({ id, live, onBack }: Props) {
           {live === "live" ? "● live" : live === "connecting" ? "○ connecting…" : "○ offline"}
         </span>
       </p>
+      <PairOutcome pair={pair} />
       {events.error && (
         <p className="error" role="alert">
           Live updates stopped: {errorText(events.error)}
@@ -82,7 +84,7 @@ export function PairView({ id, live, onBack }: Props) {
         </section>
         <section aria-labelledby="check-ins-title">
           <h2 id="check-ins-title">Weekly check-ins</h2>
-          {pair.nextCheckInDue && (
+          {active && pair.nextCheckInDue && (
             <p className="muted">Next check-in due {formatDate(pair.nextCheckInDue)}</p>
           )}
           <CheckInThread pairId={pair.id} checkIns={checkIns} active={active} />

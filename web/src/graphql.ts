@@ -47,6 +47,10 @@ export interface PairSummary extends PairState {
   program: { id: string; title: string };
   mentor: Person;
   mentee: Person;
+  completedAt: string | null;
+  endedAt: string | null;
+  endedBy: Person | null;
+  endReason: string | null;
 }
 
 export interface PairDetail extends PairSummary {
@@ -91,6 +95,7 @@ export const MyPairsQuery = gql<
             program { id title }
             mentor { id name }
             mentee { id name }
+            completedAt endedAt endedBy { id name } endReason
           }
         }
       }
@@ -106,6 +111,7 @@ export const PairQuery = gql<{ pair: PairDetail | null; viewer: Person | null },
       program { id title }
       mentor { id name }
       mentee { id name }
+      completedAt endedAt endedBy { id name } endReason
       milestones {
         id position kind title description suggestedWeek completedAt
         completedBy { id name }
@@ -174,6 +180,145 @@ export const PostCheckInMutation = gql<
     postCheckIn(input: $input) {
       checkIn { ${CHECK_IN} }
       pair { ${PAIR_STATE} }
+      userErrors { code field message }
+    }
+  }
+`;
+
+// --- joining a group and signing up for its program ------------------------------------
+
+export type MentorshipRole = "MENTOR" | "MENTEE";
+export type QuestionKind = "TEXT" | "SINGLE_CHOICE" | "MULTIPLE_CHOICE";
+export type SignUpStatus = "PENDING" | "MATCHED" | "WITHDRAWN";
+
+export interface SignUpQuestion {
+  id: string;
+  prompt: string;
+  kind: QuestionKind;
+  options: string[];
+  required: boolean;
+  appliesTo: MentorshipRole[];
+}
+
+export interface MySignUp {
+  id: string;
+  role: MentorshipRole;
+  status: SignUpStatus;
+  program: { id: string; title: string };
+}
+
+export interface GroupSummary {
+  id: string;
+  name: string;
+  description: string;
+  memberCount: number;
+  viewerRole: string | null;
+  programs: { edges: { node: { id: string; title: string } }[] };
+}
+
+export const RegisterMutation = gql<
+  { register: { token: string | null; user: Person | null; userErrors: UserError[] } },
+  { input: { email: string; password: string; name: string; birthDate: string } }
+>`
+  mutation Register($input: RegisterInput!) {
+    register(input: $input) {
+      token
+      user { id name }
+      userErrors { code field message }
+    }
+  }
+`;
+
+export const FindGroupsQuery = gql<
+  { groups: { edges: { node: GroupSummary }[] } },
+  { search: string | null }
+>`
+  query FindGroups($search: String) {
+    groups(search: $search, first: 20) {
+      edges {
+        node {
+          id name description memberCount viewerRole
+          programs(status: OPEN, first: 10) { edges { node { id title } } }
+        }
+      }
+    }
+  }
+`;
+
+export const JoinGroupMutation = gql<
+  { joinGroup: { group: { id: string } | null; userErrors: UserError[] } },
+  { input: { groupId: string } }
+>`
+  mutation JoinGroup($input: JoinGroupInput!) {
+    joinGroup(input: $input) {
+      group { id }
+      userErrors { code field message }
+    }
+  }
+`;
+
+export const ProgramFormQuery = gql<
+  {
+    program: {
+      id: string;
+      title: string;
+      description: string;
+      status: string;
+      questions: SignUpQuestion[];
+    } | null;
+    viewer: { signUps: { edges: { node: MySignUp }[] } | null } | null;
+  },
+  { id: string }
+>`
+  query ProgramForm($id: ID!) {
+    program(id: $id) {
+      id title description status
+      questions { id prompt kind options required appliesTo }
+    }
+    viewer {
+      signUps(first: 50) { edges { node { id role status program { id title } } } }
+    }
+  }
+`;
+
+export const SignUpMutation = gql<
+  { signUp: { signUp: MySignUp | null; userErrors: UserError[] } },
+  {
+    input: {
+      programId: string;
+      role: MentorshipRole;
+      capacity?: number | null;
+      answers: { questionId: string; value: string }[];
+    };
+  }
+>`
+  mutation SignUp($input: SignUpInput!) {
+    signUp(input: $input) {
+      signUp { id role status program { id title } }
+      userErrors { code field message }
+    }
+  }
+`;
+
+export const MySignUpsQuery = gql<
+  { viewer: { id: string; signUps: { edges: { node: MySignUp }[] } | null } | null },
+  Record<string, never>
+>`
+  query MySignUps {
+    viewer {
+      id
+      signUps(first: 50) { edges { node { id role status program { id title } } } }
+    }
+  }
+`;
+
+export const WithdrawSignUpMutation = gql<
+  { withdrawSignUp: { signUp: MySignUp | null; userErrors: UserError[] } },
+  { input: { signUpId: string } }
+>`
+  mutation WithdrawSignUp($input: WithdrawSignUpInput!) {
+    withdrawSignUp(input: $input) {
+      signUp { id role status program { id title } }
       userErrors { code field message }
     }
   }
