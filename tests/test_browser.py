@@ -233,7 +233,8 @@ def test_mentee_sees_the_mentors_milestone_and_check_in_live(demo_server: str) -
 @pytest.mark.one_python
 def test_a_newcomer_signs_up_for_a_program_in_the_app(demo_server: str) -> None:
     """Create an account, find and join the demo group, sign up as a mentee with choice
-    answers (an empty form first names what is missing), see it waiting, withdraw."""
+    answers (an empty form first names what is missing), see it waiting, withdraw; sign
+    up again, get paired by the admin (over the API), and see the pair arrive live."""
     report = _run_script("sign-up", demo_server)
 
     assert report["blocked"] == [], "the app asked for something outside the server"
@@ -245,8 +246,11 @@ def test_a_newcomer_signs_up_for_a_program_in_the_app(demo_server: str) -> None:
     assert "signed up as a mentee" in report["confirmation"]
     assert "PENDING" in report["confirmation"]
     assert report["withdrawn"]
+    # Signed up again and paired by the admin: the open page showed the pair live.
+    assert report["pairedWith"] and report["pairedLive"]
+    assert report["badPair"] == "This pair doesn't exist, or isn't yours."
     assert "Page not found" in report["notFound"]
-    # What the browser did is in the database: one withdrawn mentee sign-up.
+    # What the browser did is in the database: a withdrawn sign-up, then a matched one.
     with httpx.Client(base_url=demo_server, timeout=10) as http:
         login = {
             "query": LOGIN_AS,
@@ -258,7 +262,8 @@ def test_a_newcomer_signs_up_for_a_program_in_the_app(demo_server: str) -> None:
             json={"query": "{ viewer { signUps(first: 5) { edges { node { role status } } } } }"},
             headers={"Authorization": f"Bearer {token}"},
         ).json()["data"]["viewer"]["signUps"]["edges"]
-    assert [edge["node"] for edge in mine] == [{"role": "MENTEE", "status": "WITHDRAWN"}]
+    assert sorted(edge["node"]["status"] for edge in mine) == ["MATCHED", "WITHDRAWN"]
+    assert {edge["node"]["role"] for edge in mine} == {"MENTEE"}
 
 
 LOGIN_AS = "mutation($input: LoginInput!) { login(input: $input) { token } }"

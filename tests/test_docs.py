@@ -262,3 +262,14 @@ def test_the_readme_names_every_subscription() -> None:
     assert all(f"`{name}" in section for name in fields), fields
     words = {3: "three", 4: "four", 5: "five", 6: "six", 7: "seven"}
     assert f"There are {words[len(fields)]} subscriptions" in section
+
+
+def test_the_client_guide_names_every_subscription() -> None:
+    """Its table has a row per field of the Subscription type, and its count is right."""
+    section = (DOCS / "client-guide.md").read_text().split("## Subscriptions", 1)[1]
+    section = section.split("\n## ", 1)[0]
+    fields = sorted(schema._schema.subscription_type.fields)
+    rows = re.findall(r"^\| `(\w+)", section, re.MULTILINE)
+    assert sorted(rows) == fields
+    words = {4: "four", 5: "five", 6: "six", 7: "seven"}
+    assert f"There are {words[len(fields)]}:" in section

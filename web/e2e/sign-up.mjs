@@ -37,6 +37,7 @@ main("sign-up", async (browser, report) => {
   const program = group.getByRole("link").first();
   const programTitle = await program.innerText();
   await program.click();
+  const programUrl = page.url();
 
   // Sign up as a mentee: an empty form first, which names what is missing.
   const signUp = page.getByRole("form", { name: "Sign up" });
@@ -71,7 +72,31 @@ main("sign-up", async (browser, report) => {
   await mine.getByRole("button", { name: "Withdraw" }).click();
   await mine.waitFor({ state: "detached" });
 
-  // An address that is no screen of the app.
+  // Sign up again, then the admin pairs them (by API): the open page shows the pair
+  // live, from the PAIRED notification, with no reload.
+  await page.goto(programUrl);
+  await signUp.getByTestId("question").first().waitFor();
+  for (let i = 0; i < count; i++) {
+    const question = questions.nth(i);
+    const boxes = question.locator("input[type=checkbox], input[type=radio]");
+    if ((await boxes.count()) > 0) await boxes.first().check();
+    else await question.locator("textarea").fill("Back again: I want to lead a team.");
+  }
+  await signUp.getByRole("button", { name: "Sign up" }).click();
+  await done.getByRole("button", { name: "Back to my pairs" }).click();
+  await mine.getByText("WAITING TO BE PAIRED").waitFor();
+  let documentLoads = 0;
+  page.on("load", () => documentLoads++);
+  const mentor = await pairAsAdmin(baseUrl, email);
+  const pair = page.getByTestId("pair").filter({ hasText: mentor });
+  await pair.waitFor({ timeout: 5000 });
+  const pairedLive = documentLoads === 0;
+  await page.screenshot({ path: path.join(artifacts, "sign-up-paired.png"), fullPage: true });
+  report.screenshots.push(path.join(artifacts, "sign-up-paired.png"));
+
+  // A mistyped pair address, and an address that is no screen of the app.
+  await page.goto(`${baseUrl}/app/pairs/garbage123`);
+  const badPair = await page.getByTestId("not-found").innerText();
   await page.goto(`${baseUrl}/app/no/such/page`);
   const notFound = await page.getByTestId("not-found").innerText();
 
@@ -84,6 +109,54 @@ main("sign-up", async (browser, report) => {
     counter,
     confirmation,
     withdrawn: true,
+    pairedWith: mentor,
+    pairedLive,
+    badPair,
     notFound,
   };
 });
+
+/** As the demo admin, over the API: pair a waiting mentor with the newcomer's pending
+ * sign-up. Returns the mentor's name. */
+async function pairAsAdmin(baseUrl, email) {
+  const call = async (query, variables, token) => {
+    const response = await fetch(`${baseUrl}/graphql`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      },
+      body: JSON.stringify({ query, variables }),
+    });
+    const body = await response.json();
+    if (body.errors) throw new Error(JSON.stringify(body.errors));
+    return body.data;
+  };
+  const login = await call(
+    "mutation($input: LoginInput!) { login(input: $input) { token } }",
+    { input: { email: "admin@example.com", password: "mentorship-demo" } },
+  );
+  const token = login.login.token;
+  const groups = await call(
+    "{ viewer { groups(role: ADMIN, first: 5) { edges { node { programs(status: OPEN, first: 5) { edges { node { id } } } } } } } }",
+    {},
+    token,
+  );
+  const programId = groups.viewer.groups.edges[0].node.programs.edges[0].node.id;
+  const waiting = await call(
+    "query($id: ID!) { program(id: $id) { signUps(status: PENDING, first: 100) { edges { node { id role user { name } } } } } }",
+    { id: programId },
+    token,
+  );
+  const signUps = waiting.program.signUps.edges.map((edge) => edge.node);
+  const mentor = signUps.find((s) => s.role === "MENTOR"); // one still waiting, as Noor is
+  const mentee = signUps.find((s) => s.role === "MENTEE" && s.user.name === "Nia Newcomer");
+  if (!mentor || !mentee) throw new Error(`no sign-ups to pair for ${email}`);
+  const made = await call(
+    "mutation($input: CreatePairInput!) { createPair(input: $input) { pair { id } userErrors { message } } }",
+    { input: { mentorSignUpId: mentor.id, menteeSignUpId: mentee.id } },
+    token,
+  );
+  if (made.createPair.userErrors.length) throw new Error(made.createPair.userErrors[0].message);
+  return mentor.user.name;
+}

@@ -1,10 +1,11 @@
 import { useEffect } from "react";
-import { useMutation, useQuery } from "urql";
+import { useMutation, useQuery, useSubscription } from "urql";
 
 import { errorText, formatDate, percent } from "./format";
 import {
   MyPairsQuery,
   MySignUpsQuery,
+  ViewerNotificationsSubscription,
   WithdrawSignUpMutation,
   type PairSummary,
 } from "./graphql";
@@ -19,10 +20,17 @@ export function PairList({
   onFind: () => void;
   onSessionExpired: () => void;
 }) {
-  const [{ data, fetching, error }] = useQuery({
+  const [{ data, fetching, error }, refetchPairs] = useQuery({
     query: MyPairsQuery,
     requestPolicy: "cache-and-network",
   });
+  // A notification (paired, a pair ended or completed) changes this page: read it again,
+  // so a new pair shows up here live.
+  const [notified] = useSubscription({ query: ViewerNotificationsSubscription });
+  const latest = notified.data?.viewerNotifications.id;
+  useEffect(() => {
+    if (latest) refetchPairs({ requestPolicy: "network-only" });
+  }, [latest, refetchPairs]);
   // A token that is no longer valid is UNAUTHENTICATED (only a request without one
   // reads `viewer` as null): either way, back to the sign-in page.
   const refused =
@@ -56,14 +64,20 @@ export function PairList({
           <PairCard key={pair.id} pair={pair} viewerId={viewer.id} onOpen={onOpen} />
         ))}
       </ul>
-      <MySignUps />
+      <MySignUps refresh={latest} />
     </section>
   );
 }
 
 /** The viewer's sign-ups that are not withdrawn, with a way to withdraw a pending one. */
-function MySignUps() {
-  const [{ data }] = useQuery({ query: MySignUpsQuery, requestPolicy: "cache-and-network" });
+function MySignUps({ refresh }: { refresh: string | undefined }) {
+  const [{ data }, refetch] = useQuery({
+    query: MySignUpsQuery,
+    requestPolicy: "cache-and-network",
+  });
+  useEffect(() => {
+    if (refresh) refetch({ requestPolicy: "network-only" });
+  }, [refresh, refetch]);
   const [withdrawing, withdraw] = useMutation(WithdrawSignUpMutation);
   const signUps = (data?.viewer?.signUps?.edges.map((edge) => edge.node) ?? []).filter(
     (s) => s.status !== "WITHDRAWN",

@@ -33,14 +33,20 @@ export function PairView({ id, live, onBack }: Props) {
       ← My pairs
     </button>
   );
-  if (error || !view) {
+  // A mistyped address (a malformed ID is BAD_USER_INPUT) reads like any pair that is
+  // not yours: the same "not found", not the server's message about IDs.
+  const malformed =
+    error?.graphQLErrors.some((e) => e.extensions?.code === "BAD_USER_INPUT") ?? false;
+  if ((error && !malformed) || !view) {
     return (
       <>
         {back}
-        {error ? (
+        {error && !malformed ? (
           <p className="error">{errorText(error)}</p>
+        ) : fetching && !malformed ? (
+          <p>Loading…</p>
         ) : (
-          <p>{fetching ? "Loading…" : "This pair doesn't exist, or isn't yours."}</p>
+          <p data-testid="not-found">This pair doesn't exist, or isn't yours.</p>
         )}
       </>
     );

@@ -323,3 +323,12 @@ export const WithdrawSignUpMutation = gql<
     }
   }
 `;
+
+export const ViewerNotificationsSubscription = gql<
+  { viewerNotifications: { id: string; kind: string; message: string; pair: { id: string } | null } },
+  Record<string, never>
+>`
+  subscription ViewerNotifications {
+    viewerNotifications { id kind message pair { id } }
+  }
+`;
