@@ -18,7 +18,8 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 from tortoise import Tortoise
 
 from api import auth, health, logs, metrics, runtime, shutdown, static
@@ -29,6 +30,38 @@ from api.packages import ensure_own_packages
 from api.pubsub import PubSub
 from api.reminders import reminders_running
 from api.settings import Settings
+
+GRAPHQL_PATH = "/graphql"
+
+
+class App(Starlette):
+    """Starlette, with the GraphQL websocket taken straight to its handler.
+
+    A websocket lives for hours, and while it waits for a frame every ASGI layer it
+    came through is a suspended coroutine with its frame: Starlette's error and
+    exception middleware, the router and its route (none of which acts on a websocket
+    here) cost about 1.5 KiB per connection (`make bench`, (d)). The GraphQL websocket
+    goes through what does act on it, the request id and access line
+    (api/logs.py), and nothing else; every other scope takes Starlette's stack."""
+
+    websocket_app: ASGIApp | None = None  # create_app sets it
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "websocket"
+            and self.websocket_app is not None
+            and _route_path(scope) == GRAPHQL_PATH
+        ):
+            scope["app"] = self
+            await self.websocket_app(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
+def _route_path(scope: Scope) -> str:
+    """The path the router would match: without the root path, as Starlette strips it."""
+    path, root = scope.get("path", ""), scope.get("root_path", "")
+    return path[len(root) :] if root and path.startswith(root) else path
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -90,18 +123,18 @@ def create_app(settings: Settings | None = None) -> Starlette:
             )
         )
 
-    app = Starlette(
+    app = App(
         routes=[
             Route("/", home),
             *health.routes(),
             *(metrics.routes() if settings.metrics else []),
-            Route("/graphql", graphql, methods=["GET", "POST"]),
-            WebSocketRoute("/graphql", graphql),
+            Route(GRAPHQL_PATH, graphql, methods=["GET", "POST"]),
             *static.routes(),  # GraphiQL's files, and the example app at /app/
         ],
         middleware=middleware,
         lifespan=lifespan,
     )
+    app.websocket_app = logs.RequestContextMiddleware(graphql)
     app.state.settings = settings
     app.state.drain = graphql.drain
     app.state.schema = graphql.schema  # its plan cache, for tests (schema/plan.py)

@@ -86,3 +86,35 @@ def test_live_subscriptions_hold_no_task_and_share_one_listener(api: Api) -> Non
     while api.app.state.pubsub.listener_count(channel):
         assert time.monotonic() < deadline, "a closed connection's subscriptions kept listening"
         time.sleep(0.01)
+
+
+def _waiting_chain(api: Api) -> list[str]:
+    """The coroutines a websocket connection's task is suspended in, outermost first."""
+
+    async def chain() -> list[str]:
+        for task in asyncio.all_tasks():
+            names, coro = [], task.get_coro()
+            while coro is not None:
+                names.append(getattr(coro, "__qualname__", type(coro).__name__))
+                coro = getattr(coro, "cr_await", None)
+            if any("PingingTransportWSHandler.handle" in name for name in names):
+                return names
+        return []
+
+    return api.run(chain)
+
+
+def test_an_idle_websocket_waits_in_no_layer_that_does_not_act_on_it(api: Api) -> None:
+    """A connection lives for hours, and each layer it came through is a suspended frame
+    it holds: the GraphQL websocket skips Starlette's error and exception middleware and
+    its router (api/app.py), and keeps the request id and access line (api/logs.py)."""
+    with api.client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as ws:
+        assert Subscriptions(ws).init(None)["type"] == "connection_ack"
+        chain = _waiting_chain(api)
+        assert chain, "the connection's task was found"
+        layers = " > ".join(chain)
+        for skipped in ("ServerErrorMiddleware", "ExceptionMiddleware", "Router", "Route."):
+            assert skipped not in layers, layers
+        assert "RequestContextMiddleware.__call__" in layers
+        # The handshake's answer still carries the request id.
+        assert b"x-request-id" in {name.lower() for name, _ in ws.extra_headers}
