@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from "react";
 import { useMutation } from "urql";
 
+import { Alert } from "./Alert";
 import { errorText, formatDate } from "./format";
 import { PostCheckInMutation, type CheckIn } from "./graphql";
 
@@ -43,11 +44,7 @@ export function CheckInThread({
           <button type="submit" disabled={result.fetching || !body.trim()}>
             {result.fetching ? "Posting…" : "Post check-in"}
           </button>
-          {problem && (
-            <p className="error" role="alert">
-              {problem}
-            </p>
-          )}
+          <Alert text={problem} />
         </form>
       )}
       {checkIns.length === 0 && <p className="muted">No check-ins yet.</p>}

@@ -1,6 +1,7 @@
 import { useEffect } from "react";
 import { useMutation, useQuery, useSubscription } from "urql";
 
+import { Alert } from "./Alert";
 import { errorText, formatDate, percent } from "./format";
 import {
   MyPairsQuery,
@@ -108,11 +109,7 @@ function MySignUps({ refresh }: { refresh: string | undefined }) {
           </li>
         ))}
       </ul>
-      {problem && (
-        <p className="error" role="alert">
-          {problem}
-        </p>
-      )}
+      <Alert text={problem} />
     </>
   );
 }

@@ -3,6 +3,7 @@ import { useQuery, useSubscription } from "urql";
 
 import { CheckInThread } from "./CheckInThread";
 import type { LiveStatus } from "./client";
+import { Alert } from "./Alert";
 import { errorText, formatDate } from "./format";
 import { PairEventsSubscription, PairQuery } from "./graphql";
 import { MilestoneTimeline } from "./MilestoneTimeline";
@@ -72,11 +73,7 @@ export function PairView({ id, live, onBack }: Props) {
         </span>
       </p>
       <PairOutcome pair={pair} />
-      {events.error && (
-        <p className="error" role="alert">
-          Live updates stopped: {errorText(events.error)}
-        </p>
-      )}
+      <Alert text={events.error && `Live updates stopped: ${errorText(events.error)}`} />
       <div className="columns">
         <section aria-labelledby="timeline-title">
           <h2 id="timeline-title">Milestones</h2>

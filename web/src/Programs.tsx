@@ -4,6 +4,7 @@
 import { useState, type FormEvent } from "react";
 import { useMutation, useQuery } from "urql";
 
+import { Alert } from "./Alert";
 import { errorText } from "./format";
 import {
   FindGroupsQuery,
@@ -110,11 +111,7 @@ function GroupCard({
           ))}
         </ul>
       )}
-      {problem && (
-        <p className="error" role="alert">
-          {problem}
-        </p>
-      )}
+      <Alert text={problem} />
     </li>
   );
 }
@@ -242,11 +239,7 @@ export function ProgramSignUp({ id, onDone }: { id: string; onDone: () => void }
         <button type="submit" disabled={result.fetching}>
           {result.fetching ? "Signing up…" : "Sign up"}
         </button>
-        {(general.length > 0 || result.error) && (
-          <p className="error" role="alert">
-            {errorText(result.error, general)}
-          </p>
-        )}
+        <Alert text={errorText(result.error, general)} />
       </form>
     </section>
   );

@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from "react";
 import { useMutation } from "urql";
 
+import { Alert } from "./Alert";
 import { errorText } from "./format";
 import { LoginMutation, RegisterMutation } from "./graphql";
 
@@ -60,11 +61,7 @@ function Login({
         <button type="submit" disabled={result.fetching}>
           {result.fetching ? "Signing in…" : "Sign in"}
         </button>
-        {problem && (
-          <p className="error" role="alert">
-            {problem}
-          </p>
-        )}
+        <Alert text={problem} />
       </form>
       <p className="switch">
         New here?{" "}
@@ -143,11 +140,7 @@ function Register({
         <button type="submit" disabled={result.fetching}>
           {result.fetching ? "Creating…" : "Create account"}
         </button>
-        {problem && (
-          <p className="error" role="alert">
-            {problem}
-          </p>
-        )}
+        <Alert text={problem} />
       </form>
       <p className="switch">
         <button type="button" className="link" onClick={onBack}>
