@@ -383,10 +383,11 @@ async def _stamp(pair_pk: int, times: dict[int, datetime], day: datetime) -> Non
         times[event.pk] = day
 
 
-async def _backdate_the_rest(group_pk: int, program_pk: int) -> None:
-    """Everyone joined, the program opened and people signed up before the first pair."""
+async def _backdate_the_rest(user_pks: list[int], group_pk: int, program_pk: int) -> None:
+    """The demo's people registered and joined, the program opened and they signed up,
+    all before the first pair (nobody else's rows are touched)."""
     before = now() - timedelta(days=max(h.days_ago for h in HISTORIES) + 14)
-    await User.all().update(created_at=before - timedelta(days=7))
+    await User.filter(pk__in=user_pks).update(created_at=before - timedelta(days=7))
     await Group.filter(pk=group_pk).update(created_at=before - timedelta(days=7))
     await GroupMembership.filter(group_id=group_pk).update(joined_at=before - timedelta(days=3))
     await Program.filter(pk=program_pk).update(created_at=before - timedelta(days=2))
@@ -436,7 +437,7 @@ async def seed_demo(*, if_empty: bool = False) -> None:
         )
     for history in HISTORIES:
         await _live_through(history, admin, people, sign_ups)
-    await _backdate_the_rest(group.pk, program.pk)
+    await _backdate_the_rest([person.pk for person in people.values()], group.pk, program.pk)
 
     print(f"Demo data created. Sign in with any of these (password: {DEMO_PASSWORD}):")
     for email, name, what in DEMO_PEOPLE:
