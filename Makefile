@@ -8,12 +8,14 @@ else
 VENV ?= .venv-$(notdir $(PYTHON))
 endif
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# What is installed in it: the server alone (`make run`), then the test tools on top.
+SERVE_STAMP := $(VENV)/.installed-serve
+TEST_STAMP := $(VENV)/.installed-test
 # Where `make test-scaled` runs the suite (what `.ci/services start` provides).
 TEST_DATABASE_URL ?= postgres://postgres:postgres@127.0.0.1:5432/mentorship_test
 TEST_BROADCAST_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: help install web run test test-scaled services-stop lint format schema bench clean
+.PHONY: help install install-test web run test test-scaled services-stop lint format schema bench clean
 
 ## This list: each target and what it does.
 help:
@@ -22,14 +24,21 @@ help:
 			printf "  make %-14s %s\n", t[1], doc; doc = ""; next } \
 		/^$$/{ doc = "" }' $(firstword $(MAKEFILE_LIST))
 
-## Create the virtualenv with the server and the test tools, and build web/.
-install: $(STAMP) web
+## Create the virtualenv with the server (only what serving needs), and build web/.
+install: $(SERVE_STAMP) web
 
-$(STAMP): pyproject.toml
+## Add the test tools (pytest, hypothesis, ruff...): `make test`, `lint` and `format` do.
+install-test: install $(TEST_STAMP)
+
+$(SERVE_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(TEST_STAMP): $(SERVE_STAMP)
 	$(BIN)/pip install --quiet -e '.[test]'
-	touch $(STAMP)
+	touch $@
 
 NPM := $(shell command -v npm 2>/dev/null)
 NPM_CI := npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
@@ -64,13 +73,13 @@ run: install
 	$(BIN)/python -m api serve
 
 ## Run the test suite (SQLite file per test, in-process pub/sub).
-test: install
+test: install-test
 	env -u TEST_DATABASE_URL -u TEST_BROADCAST_URL $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## Run the test suite against PostgreSQL and Redis on 127.0.0.1.
 ## (They are installed and started if needed, as root or with sudo, and stay up: `make
 ## services-stop` stops what this started.)
-test-scaled: install
+test-scaled: install-test
 	.ci/services start >/dev/null
 	TEST_DATABASE_URL='$(TEST_DATABASE_URL)' TEST_BROADCAST_URL='$(TEST_BROADCAST_URL)' \
 		$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -80,12 +89,12 @@ services-stop:
 	.ci/services stop
 
 ## Check the code with ruff (lint and format), as CI does.
-lint: install
+lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
 ## Format the code and apply ruff's safe fixes.
-format: install
+format: install-test
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
@@ -94,7 +103,7 @@ format: install
 ## missing and root, else a Python load generator is used; PostgreSQL (for the check-in row)
 ## comes from .ci/services when it can. Flags: make bench BENCH_ARGS='--duration-s 5
 ## --live-pairs 1000' (python -m bench --help).)
-bench: install
+bench: install-test
 	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1 \
 		&& { apt-get update -qq && apt-get install -y -qq wrk; } >/dev/null 2>&1; } \
 		|| echo "bench: wrk not installed, the Python load generator is used"
