@@ -42,7 +42,7 @@ $(TEST_STAMP): $(SERVE_STAMP)
 
 NPM := $(shell command -v npm 2>/dev/null)
 NPM_CI := npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
-WEB_SOURCES := $(wildcard web/src/*.ts web/src/*.tsx web/src/*.css) \
+WEB_SOURCES := $(wildcard web/src/*.ts web/src/*.tsx web/src/*.css web/src/gql/*.ts) \
 	web/index.html web/vite.config.ts web/tsconfig.json
 
 ## GraphiQL's files and the example app, from the npm registry (skipped without npm).
@@ -88,10 +88,19 @@ test-scaled: install-test
 services-stop:
 	.ci/services stop
 
-## Check the code with ruff (lint and format), as CI does.
+## Check the code with ruff (lint and format), and web/'s generated types, as CI does.
+## (With npm: web/src/gql must be what GraphQL Code Generator makes of schema.graphql and the
+## app's operations, and the app must type-check.)
 lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+ifeq ($(NPM),)
+	@echo "npm not found: web/'s generated types and type-check are not checked."
+else
+	@cd web && out=$$(npm run --silent codegen:check 2>&1) || { echo "$$out"; \
+		echo "web/src/gql is out of date: run 'cd web && npm run codegen', then commit it"; exit 1; }
+	cd web && npm run --silent typecheck
+endif
 
 ## Format the code and apply ruff's safe fixes.
 format: install-test
