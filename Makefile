@@ -27,7 +27,7 @@ help:
 ## Create the virtualenv with the server (only what serving needs), and build web/.
 install: $(SERVE_STAMP) web
 
-## Add the test tools (pytest, hypothesis, ruff...): `make test`, `lint` and `format` do.
+## Add the test tools (pytest, hypothesis, ruff...); test, lint, format and bench do it first.
 install-test: install $(TEST_STAMP)
 
 $(SERVE_STAMP): pyproject.toml
@@ -125,5 +125,5 @@ schema: install
 
 ## Remove the virtualenvs, caches and built files.
 clean:
-	rm -rf .venv .venv-* *.egg-info .pytest_cache .ruff_cache
+	rm -rf .venv .venv-* *.egg-info .pytest_cache .ruff_cache build
 	rm -rf web/node_modules web/dist web/graphiql/node_modules test-artifacts
