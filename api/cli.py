@@ -21,7 +21,7 @@ def _serve(settings: Settings) -> None:
     if settings.workers > 1 and not settings.is_shared:
         sys.exit(
             "WORKERS > 1 needs a shared database and broker: set DATABASE_URL to "
-            "PostgreSQL and BROADCAST_URL to Redis (README, Scaling out)."
+            "PostgreSQL and BROADCAST_URL to Redis (docs/operations.md, Scaling out)."
         )
     if settings.is_embedded:
         # One process owns the SQLite file: it may bring the schema up to date itself.
