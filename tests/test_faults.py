@@ -26,8 +26,14 @@ import base64
 import contextlib
 import os
 import random
+import shutil
 import signal
 import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +43,7 @@ import httpx
 import pytest
 
 from tests import servers
-from tests.backends import TEST_BROADCAST_URL, _asyncpg_dsn
+from tests.backends import TEST_BROADCAST_URL, TEST_DATABASE_URL, _asyncpg_dsn
 from tests.helpers import CREATE_PAIR, JOIN_GROUP, SIGN_UP
 from tests.live_clients import COMPLETE, POST_CHECK_IN, WAIT_S, Http, active_pair
 
@@ -317,3 +323,179 @@ async def test_sigkill_mid_flood_keeps_exactly_the_acknowledged_changes(
     assert not mismatches, mismatches
     assert not pairs_without_milestones, pairs_without_milestones
     assert not sign_ups_without_answers, sign_ups_without_answers
+
+
+# --- 2. PostgreSQL restarted under load ---------------------------------------------------
+
+PG_BINARIES = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+OUTAGE_S = 3.0
+FAIL_WITHIN_S = 10.0
+
+
+def _as_postgres(command: list[str]) -> subprocess.CompletedProcess:
+    """Run a PostgreSQL server command as the postgres user (initdb refuses root)."""
+    if os.geteuid() == 0:
+        command = ["runuser", "-u", "postgres", "--", *command]
+    return subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+
+
+@dataclass
+class PrivateCluster:
+    """A PostgreSQL cluster of this test's own: initdb in a temporary directory, on a free
+    port, stopped and started at will without touching the shared server."""
+
+    bin: Path
+    data: Path
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/postgres"
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.data.parent} -c listen_addresses=127.0.0.1"
+        done = _as_postgres(
+            [
+                str(self.bin / "pg_ctl"),
+                "-D",
+                str(self.data),
+                "-o",
+                options,
+                "-w",
+                "start",
+                "-l",
+                str(self.data.parent / "postgres.log"),
+            ]
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+
+    def stop(self) -> None:
+        _as_postgres([str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"])
+
+
+@pytest.fixture
+def private_cluster() -> Iterator[PrivateCluster]:
+    if not TEST_DATABASE_URL:
+        pytest.skip("a PostgreSQL test: runs in the PostgreSQL pass (make test-scaled)")
+    if not PG_BINARIES or not shutil.which("runuser") and os.geteuid() == 0:
+        pytest.skip("no PostgreSQL server binaries (/usr/lib/postgresql/*/bin/initdb)")
+    # Not under pytest's own temporary directory: the postgres user cannot enter it.
+    root = Path(tempfile.mkdtemp(prefix="mentorship-pg-restart-"))
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres")
+    cluster = PrivateCluster(PG_BINARIES[-1].parent, root / "data", servers.free_port())
+    made = _as_postgres(
+        [
+            str(cluster.bin / "initdb"),
+            "-D",
+            str(cluster.data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+        ]
+    )
+    if made.returncode != 0:
+        pytest.skip(f"initdb failed (root or the postgres user is needed): {made.stderr[-300:]}")
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+async def test_postgres_restart_fails_fast_with_unavailable_then_serves_again(
+    private_cluster: PrivateCluster, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    migrated = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "api", "migrate"],
+        cwd=servers.ROOT,
+        env=_env(private_cluster.url, "memory://"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert migrated.returncode == 0, migrated.stdout + migrated.stderr
+    env = _env(private_cluster.url, "memory://")
+    port = servers.free_port()
+    process = servers.start_serve(env, port, tmp_path / "serve.log")
+    http = Http(f"http://127.0.0.1:{port}", timeout=30)
+    try:
+        pair = await active_pair(http)
+        acknowledged: list[str] = []
+        outcomes: list[tuple[float, float, str]] = []  # (started, took, code or "ok")
+        ready: list[tuple[float, int]] = []
+        stop_at = asyncio.Event()
+        t0 = time.monotonic()
+
+        async def writer(lane: int) -> None:
+            n = 0
+            while not stop_at.is_set():
+                body = f"lane {lane} #{n}"
+                n += 1
+                started = time.monotonic()
+                answer = await http.post(
+                    POST_CHECK_IN, {"input": {"pairId": pair.pair_id, "body": body}}, pair.mentor
+                )
+                took = time.monotonic() - started
+                if answer.get("errors"):
+                    codes = [e.get("extensions", {}).get("code") for e in answer["errors"]]
+                    outcomes.append((started - t0, took, ",".join(map(str, codes))))
+                else:
+                    assert answer["data"]["postCheckIn"]["userErrors"] == [], answer
+                    acknowledged.append(body)
+                    outcomes.append((started - t0, took, "ok"))
+                await asyncio.sleep(0.05)
+
+        async def probe() -> None:
+            while not stop_at.is_set():
+                response = await http.client.get("/readyz")
+                ready.append((time.monotonic() - t0, response.status_code))
+                await asyncio.sleep(0.25)
+
+        load = [asyncio.create_task(writer(lane)) for lane in range(4)]
+        load.append(asyncio.create_task(probe()))
+        await asyncio.sleep(1.0)
+        down_at = time.monotonic() - t0
+        await asyncio.to_thread(private_cluster.stop)
+        await asyncio.sleep(OUTAGE_S)
+        await asyncio.to_thread(private_cluster.start)
+        up_at = time.monotonic() - t0
+        # Serving again by itself: wait for an acknowledged check-in after the restart.
+        deadline = time.monotonic() + 15
+        while not any(s > up_at and code == "ok" for s, _, code in outcomes):
+            assert time.monotonic() < deadline, outcomes[-10:]
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(1.0)
+        stop_at.set()
+        await asyncio.wait_for(asyncio.gather(*load), 30)
+        stored = {
+            row["body"] for row in await _rows(private_cluster.url, "SELECT body FROM check_ins")
+        }
+    finally:
+        await http.aclose()
+        servers.stop(process)
+
+    failed = [(s, took, code) for s, took, code in outcomes if code != "ok"]
+    recovered = min(s + took for s, took, code in outcomes if s > up_at and code == "ok")
+    not_ready = [at for at, status in ready if status == 503]
+    report(
+        request,
+        f"PostgreSQL down {down_at:.2f}-{up_at:.2f} s: {len(outcomes)} check-ins sent, "
+        f"{len(acknowledged)} acknowledged, {len(failed)} failed with codes "
+        f"{sorted({code for _, _, code in failed})}, slowest failure "
+        f"{max((t for _, t, _ in failed), default=0):.3f} s; /readyz 503 {len(not_ready)} "
+        f"times; first success {recovered - up_at:.2f} s after the restart; "
+        f"lost {len(set(acknowledged) - stored)}, duplicated "
+        f"{len(acknowledged) - len(set(acknowledged))}",
+    )
+    assert failed, "the outage must be felt"
+    assert {code for _, _, code in failed} == {"UNAVAILABLE"}, failed
+    assert all(took < FAIL_WITHIN_S for _, took, _ in failed)
+    assert not_ready and all(down_at <= at for at in not_ready)
+    assert ready[-1][1] == 200
+    assert set(acknowledged) <= stored
