@@ -75,7 +75,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await Tortoise.init(
-            config=tortoise_config(settings.database_url), _enable_global_fallback=True
+            config=tortoise_config(settings.database_url, serving=True),
+            _enable_global_fallback=True,
         )
         # Broadcast objects bind to the running loop: build them here, not at import.
         bus = PubSub(settings.broadcast_url)
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         pubsub_module.install(bus)
         app.state.pubsub = bus
         metrics.count_tracked_objects(settings.metrics_gc_objects)
+        stop_counting_live = metrics.count_live(bus)
         graphql.drain.reopen()
         undo_signal_hook = shutdown.install_signal_hook(graphql.drain, settings.shutdown_grace_s)
         collector = (
@@ -96,6 +98,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await graphql.drain.close_websockets(settings.shutdown_grace_s)
             metrics.worker_stopped()
             metrics.count_tracked_objects(False)
+            stop_counting_live()
             pubsub_module.install(None)
             await bus.disconnect()
             await Tortoise.close_connections()

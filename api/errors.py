@@ -62,6 +62,19 @@ class Unavailable(ApiError):
     )
 
 
+class DatabaseUnavailable(ApiError):
+    """The database did not answer (restarting, unreachable, or over its time limit).
+
+    Same code as a broken live delivery: the client's move is the same, retry shortly.
+    A mutation cut off this way may or may not have been committed."""
+
+    code = "UNAVAILABLE"
+    default_message = (
+        "The database is not answering right now. Retry in a few seconds; a mutation "
+        "interrupted this way may or may not have been applied, so read before repeating it."
+    )
+
+
 @dataclass(frozen=True)
 class Problem:
     """One user-actionable problem: a `UserErrorCode` name, a message and the input path."""
