@@ -22,7 +22,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 from tortoise import Tortoise
 
-from api import auth, health, logs, metrics, runtime, shutdown, static
+from api import auth, health, idempotency, logs, metrics, runtime, shutdown, static
 from api import pubsub as pubsub_module
 from api.db import tortoise_config
 from api.graphql import PREFLIGHT_HEADERS, MentorshipGraphQL
@@ -119,9 +119,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     "authorization",
                     "content-type",
                     logs.REQUEST_ID_HEADER,
+                    idempotency.HEADER,
                     *PREFLIGHT_HEADERS,
                 ],
-                expose_headers=[logs.REQUEST_ID_HEADER],  # for the client's bug reports
+                # The request id for the client's bug reports; whether an answer is a
+                # stored one sent again (api/idempotency.py).
+                expose_headers=[logs.REQUEST_ID_HEADER, idempotency.REPLAYED_HEADER],
                 max_age=600,
             )
         )
