@@ -664,3 +664,16 @@ class _HttpApi(Api):
 
     def active_pair(self) -> ActivePair:
         return active_pair(self)
+
+
+def test_every_transaction_opens_where_it_can_claim_the_key() -> None:
+    """A transaction opened with Tortoise's own `in_transaction` would not write the key,
+    and its mutation could run twice: only api/services/transactions.py may import it."""
+    root = servers.ROOT
+    direct = [
+        str(path.relative_to(root))
+        for folder in ("api", "schema")
+        for path in (root / folder).rglob("*.py")
+        if "tortoise.transactions" in path.read_text(encoding="utf-8")
+    ]
+    assert direct == ["api/services/transactions.py"]
