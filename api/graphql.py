@@ -25,7 +25,8 @@ HTTP (GraphQL over HTTP, https://graphql.github.io/graphql-over-http/draft/):
   mutation by a signed-in user: at most one execution per user and key for 24 hours, its
   retries answered with the stored response. A malformed key is 400 `BAD_USER_INPUT`;
   the key reused for another request is 422 `IDEMPOTENCY_KEY_REUSED`; a retry while the
-  first still runs is 409 `IDEMPOTENCY_KEY_IN_USE`.
+  first still runs is 409 `IDEMPOTENCY_KEY_IN_USE`, and one whose first committed but
+  never stored its response 409 `IDEMPOTENCY_RESPONSE_LOST`.
 
 WebSocket (`graphql-transport-ws` only), all limits from settings:
 - `connection_init` within `ws_init_timeout_s`, else 4408;
@@ -503,9 +504,10 @@ class MentorshipGraphQL(GraphQL):
         request.media_type = preferred_media_type(request.headers.get("accept"))
         try:
             self._check_http(request)
-            key = request.headers.get(idempotency.HEADER)
+            key = request.headers.get(idempotency.HEADER)  # all that a request without pays
             if key is None:
-                response = await self._respond(request)
+                response = await self.run(request)
+                self._finish(request, response)
             else:
                 response = await self._respond_keyed(request, key)
         except HTTPException as error:
