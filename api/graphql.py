@@ -80,7 +80,8 @@ from strawberry.types.graphql import OperationType
 
 from api import auth, idempotency, metrics, pubsub, shutdown, static
 from api.context import Context
-from api.errors import ApiError, SlowConsumer
+from api.db import is_database_outage
+from api.errors import ApiError, DatabaseUnavailable, SlowConsumer
 from api.keepalive import Keepalive
 from api.settings import Settings
 from models import User
@@ -522,11 +523,11 @@ class MentorshipGraphQL(GraphQL):
     async def _respond_keyed(self, request: GraphQLRequest, raw_key: str) -> Response:
         """A request with an `Idempotency-Key`: a signed-in user's mutation runs at most
         once per key (api/idempotency.py); anything else runs as usual."""
-        keyed = await self._keyed_mutation(request, raw_key)
-        if keyed is None:
-            return await self._respond(request)
-        user_id, key, digest = keyed
         try:
+            keyed = await self._keyed_mutation(request, raw_key)
+            if keyed is None:
+                return await self._respond(request)
+            user_id, key, digest = keyed
             return await idempotency.respond(
                 user_id,
                 key,
@@ -534,9 +535,19 @@ class MentorshipGraphQL(GraphQL):
                 partial(self._respond, request),
                 self.settings.idempotency_wait_s,
             )
+        except HTTPException:
+            raise
         except ApiError as error:
             status = getattr(error, "status", 400)
             raise HTTPRefusal(status, error.message, code=error.code) from None
+        except Exception as error:
+            # The key's lookups run outside GraphQL: an outage is UNAVAILABLE here too.
+            if not is_database_outage(error):
+                raise
+            log.warning("database unavailable for an idempotent request: %r", error)
+            raise HTTPRefusal(
+                503, DatabaseUnavailable.default_message, code=DatabaseUnavailable.code
+            ) from None
 
     async def _keyed_mutation(
         self, request: GraphQLRequest, raw_key: str
@@ -558,10 +569,7 @@ class MentorshipGraphQL(GraphQL):
             return None
         if not self._is_mutation(query, name):
             return None
-        try:
-            key = idempotency.checked_key(raw_key)
-        except ApiError as error:
-            raise HTTPRefusal(400, error.message, code=error.code) from None
+        key = idempotency.checked_key(raw_key)  # BAD_USER_INPUT (400) when malformed
         token = auth.bearer_token(request.headers.get("authorization"))
         user = await auth.user_for_token(token) if token else None
         if token is None or user is None:
