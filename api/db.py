@@ -93,6 +93,8 @@ def is_database_outage(error: BaseException | None) -> bool:
             return True
         if type(error).__name__ == "InterfaceError" and "closed" in str(error):
             return True  # asyncpg: "connection is closed"
+        if type(error).__name__ == "InternalClientError" and "free connection" in str(error):
+            return True  # asyncpg's pool, releasing a connection the outage broke
         error = error.__cause__ or error.__context__
         seen += 1
     return False
