@@ -324,11 +324,21 @@ export const WithdrawSignUpMutation = gql<
   }
 `;
 
+// With `after` (the cursor of the last notification received), the notifications sent
+// since are replayed first, so a resubscription misses none.
 export const ViewerNotificationsSubscription = gql<
-  { viewerNotifications: { id: string; kind: string; message: string; pair: { id: string } | null } },
-  Record<string, never>
+  {
+    viewerNotifications: {
+      id: string;
+      cursor: string;
+      kind: string;
+      message: string;
+      pair: { id: string } | null;
+    };
+  },
+  { after: string | null }
 >`
-  subscription ViewerNotifications {
-    viewerNotifications { id kind message pair { id } }
+  subscription ViewerNotifications($after: String) {
+    viewerNotifications(after: $after) { id cursor kind message pair { id } }
   }
 `;
