@@ -28,6 +28,7 @@ from api.db import tortoise_config
 from api.graphql import PREFLIGHT_HEADERS, MentorshipGraphQL
 from api.packages import ensure_own_packages
 from api.pubsub import PubSub
+from api.relay import relay_running
 from api.reminders import reminders_running
 from api.settings import Settings
 
@@ -91,7 +92,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             runtime.CollectorPolicy().running() if settings.gc_policy else contextlib.nullcontext()
         )
         try:
-            async with collector, reminders_running(settings.reminder_interval_s):
+            async with (
+                collector,
+                reminders_running(settings.reminder_interval_s),
+                relay_running(settings.relay_interval_s, settings.relay_after_s),
+            ):
                 yield
         finally:
             undo_signal_hook()

@@ -292,6 +292,15 @@ class HardenedBroadcast(Broadcast):
         """Subscribers on `channel` that still receive events (for tests and health)."""
         return len(self._mailboxes.get(channel, ()))
 
+    @property
+    def connected(self) -> bool:
+        """Whether publishing can work now, judged without I/O: connected, the listener
+        running, and the backend's link up (Redis) as far as it knows."""
+        task = self._listener_task
+        if self._closed or task is None or task.done():
+            return False
+        return bool(getattr(self._backend, "connected", True))
+
     async def ping(self) -> None:
         """Raise `DeliveryInterrupted` unless live delivery works now: connected, the
         listener running, and the backend answering (a PING for Redis). For /readyz."""

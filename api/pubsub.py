@@ -81,6 +81,11 @@ class PubSub:
         metrics.PUBLISHED.inc()
         return True
 
+    def can_publish(self) -> bool:
+        """Whether a publish can work now, without I/O (the outbox relay asks, so that a
+        worker cut off from the broker leaves the rows to the others)."""
+        return bool(getattr(self._broadcast, "connected", True))
+
     async def ping(self) -> None:
         """Raise unless live delivery works right now (for /readyz)."""
         await self._broadcast.ping()  # type: ignore[attr-defined]
@@ -101,6 +106,11 @@ def install(pubsub: PubSub | None) -> None:
     """Make `pubsub` the process's event bus (the app lifespan calls this)."""
     global _current
     _current = pubsub
+
+
+def installed() -> bool:
+    """Whether this process serves (has an event bus) right now."""
+    return _current is not None
 
 
 def current() -> PubSub:

@@ -80,6 +80,10 @@ class Settings:
     idempotency_wait_s: float = 5.0
     # Matching and notifications: seconds between check-in reminder passes (0: off).
     reminder_interval_s: float = 300.0
+    # The outbox relay (api/relay.py): seconds between passes (0: off), and how long
+    # after commit a row still unpublished is the relay's to publish.
+    relay_interval_s: float = 1.0
+    relay_after_s: float = 2.0
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:

@@ -5,7 +5,7 @@ from models.events import PairEvent
 from models.groups import Group, GroupMembership
 from models.idempotency import IdempotencyKey
 from models.matching import MatchingWeight
-from models.notifications import CheckInReminder, Notification
+from models.notifications import CheckInReminder, Notification, NotificationCounter
 from models.pairs import CheckIn, Milestone, Pair
 from models.programs import Program, ProgramStep, SignUpQuestion
 from models.signups import Answer, SignUp
@@ -24,6 +24,7 @@ __all__ = [
     "MatchingWeight",
     "Milestone",
     "Notification",
+    "NotificationCounter",
     "Pair",
     "PairEvent",
     "Program",

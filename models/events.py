@@ -1,4 +1,5 @@
-"""The per-pair event log (an outbox): written in the same transaction as the change."""
+"""The per-pair event log (an outbox): written in the same transaction as the change,
+published after commit, and by the relay (api/relay.py) when that publish was lost."""
 
 from tortoise import fields
 
@@ -25,6 +26,9 @@ class PairEvent(FastModel):
     )
     reason = fields.CharField(max_length=500, null=True)
     occurred_at = fields.DatetimeField()
+    # Null until the event was handed to the broker; the relay publishes what is still
+    # null a moment after commit. A partial index (migration 0005) keeps its scan cheap.
+    published_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "pair_events"

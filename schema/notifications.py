@@ -1,10 +1,12 @@
 """A person's notifications: `viewer.notifications`, `markNotificationsRead`, and the
-live `viewerNotifications` subscription (the viewer's own only)."""
+`viewerNotifications` subscription (the viewer's own only), which replays after a
+cursor, then goes on live, by the rule pairEvents follows (`LogFollower`)."""
 
 from __future__ import annotations
 
+import base64
 import datetime
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
@@ -39,8 +41,34 @@ NotificationKind = describe(
 )
 
 
+def encode_notification_cursor(user_pk: int, sequence: int) -> str:
+    return base64.b64encode(f"Notification:{user_pk}:{sequence}".encode()).decode()
+
+
+def decode_notification_cursor(raw: str, user_pk: int) -> int:
+    """The sequence a cursor of this person's notifications points at; anything else
+    is BAD_USER_INPUT."""
+    try:
+        kind, user_text, sequence_text = base64.b64decode(raw, validate=True).decode().split(":")
+        if kind != "Notification" or int(user_text) != user_pk or int(sequence_text) < 0:
+            raise ValueError
+        return int(sequence_text)
+    except ValueError:  # binascii.Error and UnicodeError are ValueErrors too
+        raise BadUserInput("`after` is not a cursor of your notifications.") from None
+
+
 @strawberry.type(description="Something you should know about; yours alone.")
 class Notification(Node):
+    @strawberry.field(
+        description="Pass as `after` to `viewerNotifications` to resume right after this one."
+    )
+    def cursor(self) -> str:
+        return encode_notification_cursor(self.model.user_id, self.model.sequence)
+
+    @strawberry.field(description="Position among your notifications: 1, 2, 3... with no gaps.")
+    def sequence(self) -> int:
+        return self.model.sequence
+
     @strawberry.field(description="What it is about.")
     def kind(self) -> NotificationKind:  # type: ignore[valid-type]
         return self.model.kind
@@ -120,26 +148,49 @@ class NotificationMutations:
 @strawberry.type
 class NotificationSubscriptions:
     @strawberry.subscription(
-        description="Your own notifications as they are sent: paired, pair ended or "
-        "completed, weekly check-in reminders."
+        description="Your own notifications: paired, pair ended or completed, weekly "
+        "check-in reminders. With `after`, every one after that cursor is replayed from "
+        "storage first; then they come live as they are sent: in order, each exactly once."
     )
-    async def viewer_notifications(self, info: Info) -> AsyncGenerator[Notification, None]:
+    async def viewer_notifications(
+        self,
+        info: Info,
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The cursor of the last notification you received; null: "
+                "only those sent from now on."
+            ),
+        ] = None,
+    ) -> AsyncGenerator[Notification, None]:
         viewer = await info.context.require_viewer()
-        async for value in live.run(NotificationListener(viewer.pk, info.context)):
+        since = decode_notification_cursor(after, viewer.pk) if after is not None else None
+        async for value in live.run(NotificationListener(viewer.pk, info.context, since)):
             yield value
 
 
 class NotificationListener(LiveSubscription):
     """One person's `viewerNotifications`, as the hub holds it once live."""
 
-    __slots__ = ("user_pk",)
+    __slots__ = ("follower", "since")
 
-    def __init__(self, user_pk: int, context: Any) -> None:
+    def __init__(self, user_pk: int, context: Any, since: int | None) -> None:
         super().__init__(pubsub.user_channel(user_pk), context)
-        self.user_pk = user_pk
+        self.follower = notifications_service.NotificationFollower(user_pk, 0)
+        self.since = since
+
+    async def replay(self) -> AsyncIterator[Any]:
+        """Where the log stands (read after joining the hub), and with a cursor every
+        notification after it."""
+        follower = self.follower
+        if self.since is None:
+            follower.last = await notifications_service.last_sequence(follower.key)
+            return
+        follower.last = self.since
+        for notification in follower.take(await follower.after(self.since)):
+            yield Notification.of(notification)
 
     async def receive(self, message: dict[str, Any]) -> None:
-        notification = await notifications_service.published(self.user_pk, message)
-        if notification is not None:
+        for notification in await self.follower.accept(message):
             self.context.refresh_loaders()
             await self.deliver(Notification.of(notification))

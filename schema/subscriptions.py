@@ -170,10 +170,10 @@ class PairListener(LiveSubscription):
         event after it."""
         follower = self.follower
         if self.since is None:
-            follower.last = await events_service.last_sequence(follower.pair_pk)
+            follower.last = await events_service.last_sequence(follower.key)
             return
         follower.last = self.since
-        for event in follower.take(await events_service.events_after(follower.pair_pk, self.since)):
+        for event in follower.take(await follower.after(self.since)):
             value = await self.value_of(event)
             if value is not None:
                 yield value

@@ -16,6 +16,9 @@ TCP only: HTTP with httpx, subscriptions with raw `graphql-transport-ws` frames 
    exactly once, in order. The catch-up time is measured and printed.
 5. The same check-in with one `Idempotency-Key`, sent four times at once through both
    workers, is posted once, and every sender gets the same answer.
+5. Committed means delivered: a third worker reaches Redis through a TCP relay that the
+   test kills, commits check-ins it cannot publish, and is SIGKILLed; subscribers on B
+   get every event from the outbox relay of A or B, live, within 5 s, exactly once.
 
 Every wait is bounded, so a lost event fails the test instead of hanging it.
 """
@@ -970,3 +973,145 @@ async def test_racing_retries_with_one_idempotency_key_through_both_workers_run_
     finally:
         await a.aclose()
         await b.aclose()
+
+
+# --- 5. a worker cut off from Redis, then killed: the outbox relay delivers ---------------
+
+
+class TcpRelay:
+    """A TCP relay to Redis that the test can kill: a worker's link to the broker, cut
+    while the worker stays up (unlike stopping Redis, which every worker would see)."""
+
+    IDLE_LIMIT = 120.0  # a socket wait never outlives the test
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.port = 0
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+        self._pipes: set[asyncio.Task] = set()
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            up_reader, up_writer = await asyncio.wait_for(
+                asyncio.open_connection("127.0.0.1", self.target_port), 5
+            )
+        except (OSError, TimeoutError):
+            writer.close()
+            return
+        self._writers.update((writer, up_writer))
+        for source, sink in ((reader, up_writer), (up_reader, writer)):
+            task = asyncio.create_task(self._pipe(source, sink))
+            self._pipes.add(task)
+            task.add_done_callback(self._pipes.discard)
+
+    async def _pipe(self, source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+        with suppress(OSError, TimeoutError, asyncio.IncompleteReadError):
+            while data := await asyncio.wait_for(source.read(65536), self.IDLE_LIMIT):
+                sink.write(data)
+                await asyncio.wait_for(sink.drain(), 5)
+        sink.close()
+
+    async def kill(self) -> None:
+        """Refuse new connections and reset the open ones."""
+        if self._server is not None:
+            self._server.close()
+        for writer in list(self._writers):
+            if writer.transport is not None:
+                writer.transport.abort()
+        for task in list(self._pipes):
+            task.cancel()
+        if self._pipes:
+            await asyncio.wait(list(self._pipes), timeout=5)
+        if self._server is not None:
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._server.wait_closed(), 5)
+        self._server = None
+
+
+DELIVERY_BOUND = 5.0  # seconds from commit to delivery, with the committing worker dead
+
+
+async def test_a_worker_cut_off_from_redis_then_killed_loses_no_committed_event(
+    cluster: Cluster, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    relay = TcpRelay(cluster.redis.port)
+    await relay.start()
+    env = {**cluster.a.env, "BROADCAST_URL": f"redis://127.0.0.1:{relay.port}/0"}
+    c = Worker("C", servers.free_port(), env, tmp_path / "worker-c.log")
+    b, via_c = Http(cluster.b), Http(c)
+    clients: list[ResumingClient] = []
+    try:
+        await asyncio.to_thread(c.start)  # its Redis link runs through this loop's relay
+        pairs = [await active_pair(b) for _ in range(2)]
+        expected = {p.pair_id: Expected() for p in pairs}
+        clients = [ResumingClient([cluster.b], p.mentee, p.pair_id) for p in pairs]
+        for client in clients:
+            client.start()
+        # Each subscription is live once its first event arrived.
+        for pair, client in zip(pairs, clients, strict=True):
+            await complete_milestone(b, pair, 0, expected[pair.pair_id])
+            await client.wait_for_sequence(1)
+
+        await relay.kill()  # C's link to Redis is gone; C keeps serving
+        committed: dict[tuple[str, int], float] = {}  # (pair, sequence): before the request
+        for n in range(3):
+            for pair in pairs:
+                started = time.monotonic()
+                sequence = await post_check_in(
+                    via_c, pair, pair.mentor, f"unpublished {n}", expected[pair.pair_id]
+                )
+                committed[(pair.pair_id, sequence)] = started
+        c.kill()  # SIGKILL: whatever C had in memory is gone
+        killed_at = time.monotonic()
+
+        last = max(committed.values())
+        for pair, client in zip(pairs, clients, strict=True):
+            final = len(expected[pair.pair_id].items)
+            with suppress(AssertionError):
+                await asyncio.wait_for(client.wait_for_sequence(final), DELIVERY_BOUND + 2)
+        await asyncio.sleep(max(0.0, last + DELIVERY_BOUND - time.monotonic()) + 0.5)
+    finally:
+        for client in clients:
+            await client.stop()
+        await relay.kill()
+        await b.aclose()
+        await via_c.aclose()
+        c.stop()
+
+    delays: list[float] = []
+    delivered = lost = duplicated = 0
+    for pair, client in zip(pairs, clients, strict=True):
+        sequences = [e["sequence"] for e in client.events]
+        duplicated += len(sequences) - len(set(sequences))
+        for (pair_id, sequence), started in committed.items():
+            if pair_id != pair.pair_id:
+                continue
+            arrivals = [r.at for r in client.received if r.event["sequence"] == sequence]
+            if arrivals:
+                delivered += 1
+                delays.append(arrivals[0] - started)
+            else:
+                lost += 1
+    worst = max(delays, default=float("nan"))
+    report(
+        request,
+        f"worker C cut off from Redis, then SIGKILLed {killed_at - last:.3f} s after its last "
+        f"commit: {len(committed)} events committed through C, {delivered} delivered on B, "
+        f"{lost} lost, {duplicated} duplicated; commit-to-delivery {min(delays, default=0):.3f}"
+        f"-{worst:.3f} s (bound {DELIVERY_BOUND} s; the relay takes rows 2 s after commit)",
+        committed=len(committed),
+        delivered=delivered,
+        lost=lost,
+        duplicated=duplicated,
+        worst_delay_seconds=round(worst, 3),
+    )
+    assert lost == 0 and duplicated == 0, (delivered, lost, duplicated)
+    assert worst <= DELIVERY_BOUND, delays
+    for pair, client in zip(pairs, clients, strict=True):
+        assert client.interruptions == [] and client.subscribe_attempts == 1  # live, not replayed
+        assert_exactly_once_in_order(client.events, expected[pair.pair_id])

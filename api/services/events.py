@@ -1,5 +1,6 @@
-"""The pair event log: record in the change's transaction, publish after commit,
-and the rule a follower keeps (`Follower`), so no subscriber misses or repeats an event.
+"""The pair event log: record in the change's transaction, publish after commit (the
+outbox relay, api/services/outbox.py, publishes what that missed), and the rule a
+follower of a log keeps (`LogFollower`), so no subscriber misses or repeats an event.
 
 A live message carries the whole event, so the usual path costs no query; a
 subscriber that sees a gap in the sequence (a lost publish, a broker outage) reads
@@ -8,23 +9,20 @@ the missing events back from the table.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 from api import pubsub
 from api.clock import now
-from api.services import sql
+from api.services import outbox, sql
 from models import Pair, PairEvent
 from models.enums import PairEventKind
 
 log = logging.getLogger(__name__)
 
 TERMINAL = frozenset({PairEventKind.PAIR_COMPLETED, PairEventKind.PAIR_ENDED})
-_RETRY_DELAYS = (0.2, 0.5, 1, 2, 5, 10, 30)
-_retries: set[asyncio.Task] = set()
 
 
 def next_event(
@@ -129,22 +127,23 @@ def _event_of(message: dict[str, Any]) -> PairEvent:
     )
 
 
+def from_row(row: dict[str, Any]) -> PairEvent:
+    """The event of a row read with plain SQL (the relay's)."""
+    return PairEvent._init_from_db(**row)
+
+
 async def publish(events: Iterable[PairEvent]) -> None:
-    """Publish committed events. A failure never fails the change: the rows stand, a
-    background retry publishes again, and subscribers fill gaps from the table."""
+    """Publish committed events: the fast path. A failure never fails the change: the
+    rows stand unpublished, the outbox relay publishes them within seconds (from any
+    worker), and a subscriber that sees the gap first reads it from the table. After
+    a failure the rest are left to the relay too, so a change does not wait on a
+    broker that is down once per event."""
+    if not pubsub.installed():
+        return  # not serving (a CLI command): a server's relay publishes them
     for event in events:
         if not await pubsub.publish_pair_message(event.pair_id, to_message(event)):
-            task = asyncio.create_task(_retry(event))
-            _retries.add(task)
-            task.add_done_callback(_retries.discard)
-
-
-async def _retry(event: PairEvent) -> None:
-    for delay in _RETRY_DELAYS:
-        await asyncio.sleep(delay)
-        if await pubsub.publish_pair_message(event.pair_id, to_message(event)):
             return
-    log.error("gave up publishing event %s of pair %s", event.sequence, event.pair_id)
+        outbox.published(outbox.PAIR_EVENTS, event.pk)
 
 
 async def events_after(pair_pk: int, sequence: int, upto: int | None = None) -> list[PairEvent]:
@@ -159,39 +158,79 @@ async def last_sequence(pair_pk: int) -> int:
     return (await Pair.get(pk=pair_pk).only("id", "event_count")).event_count
 
 
-class Follower:
-    """The rule every follower of a pair keeps: each event once, in order, a gap read
-    back from the table, nothing after the event that ends the pair.
+class Entry(Protocol):
+    """A row of a log: numbered without gaps within its key (a pair, a person)."""
+
+    sequence: int
+
+
+E = TypeVar("E", bound=Entry)
+
+
+class LogFollower(Generic[E]):
+    """The rule every follower of a log keeps (a pair's events, a person's
+    notifications): each entry once, in order, a gap read back from the table, nothing
+    after an entry that ends the log.
 
     A subscription starts listening before it reads where the log stands (`last`), so
-    nothing committed in between is missed; a live event at or below `last` is a
-    duplicate and is skipped."""
+    nothing committed in between is missed; a live entry at or below `last` is a
+    duplicate (the relay may publish a row twice) and is skipped. Subclasses say how
+    to read the table, decode a message and which entry ends the log."""
 
-    __slots__ = ("pair_pk", "last", "ended")
+    __slots__ = ("key", "last", "ended")
 
-    def __init__(self, pair_pk: int, last: int) -> None:
-        self.pair_pk = pair_pk
+    def __init__(self, key: int, last: int) -> None:
+        self.key = key
         self.last = last
         self.ended = False
 
-    def take(self, events: Iterable[PairEvent]) -> list[PairEvent]:
-        """The events to deliver, in order, up to and including a terminal one."""
+    def ends(self, entry: E) -> bool:
+        return False
+
+    def decode(self, message: dict[str, Any]) -> E:
+        raise NotImplementedError
+
+    async def after(self, sequence: int, upto: int | None = None) -> list[E]:
+        """The log's entries after `sequence` (up to `upto`), in order."""
+        raise NotImplementedError
+
+    def take(self, entries: Iterable[E]) -> list[E]:
+        """The entries to deliver, in order, up to and including one that ends the log."""
         taken = []
-        for event in events:
-            if self.ended or event.sequence <= self.last:
+        for entry in entries:
+            if self.ended or entry.sequence <= self.last:
                 continue
-            taken.append(event)
-            self.last = event.sequence
-            if event.kind in TERMINAL:
+            taken.append(entry)
+            self.last = entry.sequence
+            if self.ends(entry):
                 self.ended = True
         return taken
 
-    async def accept(self, message: dict[str, Any]) -> list[PairEvent]:
-        """What a live message adds: nothing, its event, or the gap it reveals."""
+    async def accept(self, message: dict[str, Any]) -> list[E]:
+        """What a live message adds: nothing, its entry, or the gap it reveals."""
         sequence = message["sequence"]
         if self.ended or sequence <= self.last:
             return []
         if sequence == self.last + 1:
-            return self.take([from_message(message)])
-        # A gap: something was not delivered live; the table has it.
-        return self.take(await events_after(self.pair_pk, self.last, upto=sequence))
+            return self.take([self.decode(message)])
+        # A gap: something was not delivered live (yet); the table has it.
+        return self.take(await self.after(self.last, upto=sequence))
+
+
+class Follower(LogFollower[PairEvent]):
+    """A follower of one pair's events, which end with the pair."""
+
+    __slots__ = ()
+
+    @property
+    def pair_pk(self) -> int:
+        return self.key
+
+    def ends(self, entry: PairEvent) -> bool:
+        return entry.kind in TERMINAL
+
+    def decode(self, message: dict[str, Any]) -> PairEvent:
+        return from_message(message)
+
+    async def after(self, sequence: int, upto: int | None = None) -> list[PairEvent]:
+        return await events_after(self.key, sequence, upto)

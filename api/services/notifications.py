@@ -1,5 +1,8 @@
-"""Notifications for one person: stored rows, published on the person's channel after
-the change commits, and the weekly check-in reminders.
+"""Notifications for one person: a log numbered without gaps per person (`sequence`),
+stored in the change's transaction, published on the person's channel after it commits
+(the outbox relay, api/services/outbox.py, publishes what that missed), followed by
+`viewerNotifications` with the pair events' rule (`NotificationFollower`); and the
+weekly check-in reminders.
 
 Reminders are safe with any number of workers: every worker may run the pass, and a
 reminder is sent only by the transaction whose insert into `check_in_reminders` wins the
@@ -20,9 +23,11 @@ from tortoise.queryset import QuerySet
 
 from api import clock, pubsub
 from api.errors import BadUserInput, NotFound
+from api.services import outbox
+from api.services.events import LogFollower
 from api.services.transactions import in_transaction
 from api.validation import LIST_MAX
-from models import CheckInReminder, Notification, Pair, User
+from models import CheckInReminder, Notification, NotificationCounter, Pair, User
 from models.enums import NotificationKind, PairStatus
 
 log = logging.getLogger(__name__)
@@ -37,19 +42,115 @@ MESSAGES = {
 }
 
 
+_NEXT_SEQUENCE_SQL = (
+    'INSERT INTO "notification_counters" ("user_id", "last_sequence") VALUES ({}, 1) '
+    'ON CONFLICT ("user_id") DO UPDATE SET "last_sequence" = '
+    '"notification_counters"."last_sequence" + 1 RETURNING "last_sequence"'
+)
+
+
+async def next_sequence(user_pk: int) -> int:
+    """The person's next notification sequence. Call inside the notification's
+    transaction: the counter row stays locked until it commits (PostgreSQL), so a
+    concurrent notification of the same person waits, and a rollback takes the number
+    back; sequences rise without gaps. Only this locks counter rows, and it comes last
+    in a transaction, after the users or the pair it locked, so it adds no deadlock."""
+    client = Notification._choose_db(for_write=True)
+    mark = "$1" if client.capabilities.dialect == "postgres" else "?"
+    rows = await client.execute_query_dict(_NEXT_SEQUENCE_SQL.format(mark), [user_pk])
+    return int(rows[0]["last_sequence"])
+
+
 async def notify_pair(pair: Pair, kind: NotificationKind) -> list[Notification]:
-    """Notify both members. Call inside the change's transaction; publish after commit."""
+    """Notify both members. Call inside the change's transaction; publish after commit.
+    Numbered in user id order, so two transactions never lock two counters in
+    opposite orders."""
     at = clock.now()
-    return [
-        await Notification.create(user_id=user_id, kind=kind, pair_id=pair.pk, created_at=at)
-        for user_id in (pair.mentor_id, pair.mentee_id)
-    ]
+    made = {}
+    for user_id in sorted({pair.mentor_id, pair.mentee_id}):
+        sequence = await next_sequence(user_id)
+        made[user_id] = await Notification.create(
+            user_id=user_id, kind=kind, pair_id=pair.pk, created_at=at, sequence=sequence
+        )
+    return [made[user_id] for user_id in (pair.mentor_id, pair.mentee_id)]
+
+
+def to_message(notification: Notification) -> dict[str, Any]:
+    """The whole notification as published: subscribers need no query."""
+    return {
+        "id": notification.pk,
+        "userId": notification.user_id,
+        "sequence": notification.sequence,
+        "kind": notification.kind.value,
+        "pairId": notification.pair_id,
+        "createdAt": notification.created_at.isoformat(),
+    }
+
+
+_from_messages = pubsub.IdentityCache()
+
+
+def from_message(message: dict[str, Any]) -> Notification:
+    """The notification as published, one model per message in this process (shared
+    read-only by the person's subscriptions). Published unread."""
+    return _from_messages.get(message, _notification_of)
+
+
+def _notification_of(message: dict[str, Any]) -> Notification:
+    return Notification(
+        id=message["id"],
+        user_id=message["userId"],
+        sequence=message["sequence"],
+        kind=NotificationKind(message["kind"]),
+        pair_id=message["pairId"],
+        created_at=datetime.fromisoformat(message["createdAt"]),
+        read_at=None,
+    )
+
+
+def from_row(row: dict[str, Any]) -> Notification:
+    """The notification of a row read with plain SQL (the relay's)."""
+    return Notification._init_from_db(**row)
 
 
 async def publish(notifications: Iterable[Notification]) -> None:
-    """After commit. A lost publish loses only the live push: the row is stored."""
+    """After commit: the fast path. A failure leaves the row (and the rest) to the relay."""
+    if not pubsub.installed():
+        return  # not serving (a CLI command): a server's relay publishes them
     for notification in notifications:
-        await pubsub.publish_user_message(notification.user_id, {"id": notification.pk})
+        if not await pubsub.publish_user_message(notification.user_id, to_message(notification)):
+            return
+        outbox.published(outbox.NOTIFICATIONS, notification.pk)
+
+
+async def notifications_after(
+    user_pk: int, sequence: int, upto: int | None = None
+) -> list[Notification]:
+    query = Notification.filter(user_id=user_pk, sequence__gt=sequence)
+    if upto is not None:
+        query = query.filter(sequence__lte=upto)
+    return await query.order_by("sequence")
+
+
+async def last_sequence(user_pk: int) -> int:
+    """The sequence of the person's latest notification (0 before any)."""
+    counts = await NotificationCounter.filter(user_id=user_pk).values_list(
+        "last_sequence", flat=True
+    )
+    return counts[0] if counts else 0
+
+
+class NotificationFollower(LogFollower[Notification]):
+    """A follower of one person's notifications (`viewerNotifications`): the pair
+    events' rule, keyed by the person; the log never ends."""
+
+    __slots__ = ()
+
+    def decode(self, message: dict[str, Any]) -> Notification:
+        return from_message(message)
+
+    async def after(self, sequence: int, upto: int | None = None) -> list[Notification]:
+        return await notifications_after(self.key, sequence, upto)
 
 
 def notifications_of(user_pk: int, unread: bool | None) -> QuerySet[Notification]:
@@ -73,14 +174,6 @@ async def mark_read(viewer: User, pks: Sequence[int]) -> list[Notification]:
         await Notification.filter(pk__in=wanted, read_at=None).update(read_at=clock.now())
     rows = {n.pk: n for n in await Notification.filter(pk__in=wanted)}
     return [rows[pk] for pk in wanted]
-
-
-async def published(user_pk: int, message: dict[str, Any]) -> Notification | None:
-    """The person's notification a live message announces (None: not theirs, or gone)."""
-    pk = message.get("id")
-    if not isinstance(pk, int):
-        return None
-    return await Notification.get_or_none(pk=pk, user_id=user_pk)
 
 
 # --- reminders -------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-import { useEffect } from "react";
+import { useEffect, useRef, useState } from "react";
 import { useMutation, useQuery, useSubscription } from "urql";
 
 import { Alert } from "./Alert";
@@ -27,8 +27,8 @@ export function PairList({
   });
   // A notification (paired, a pair ended or completed) changes this page: read it again,
   // so a new pair shows up here live.
-  const [notified] = useSubscription({ query: ViewerNotificationsSubscription });
-  const latest = notified.data?.viewerNotifications.id;
+  const notifications = useResumingNotifications();
+  const latest = notifications?.id;
   useEffect(() => {
     if (latest) refetchPairs({ requestPolicy: "network-only" });
   }, [latest, refetchPairs]);
@@ -68,6 +68,30 @@ export function PairList({
       <MySignUps refresh={latest} />
     </section>
   );
+}
+
+/** The viewer's latest notification. When the subscription ends with an error (the
+ * server lost live delivery: UNAVAILABLE, SLOW_CONSUMER), it resubscribes a second
+ * later with the last cursor received as `after`, so what was sent meanwhile is
+ * replayed, none missed and none twice. */
+function useResumingNotifications() {
+  const lastCursor = useRef<string | null>(null);
+  const [after, setAfter] = useState<string | null>(null);
+  const [{ data, error }, resubscribe] = useSubscription({
+    query: ViewerNotificationsSubscription,
+    variables: { after },
+  });
+  const latest = data?.viewerNotifications;
+  if (latest) lastCursor.current = latest.cursor;
+  useEffect(() => {
+    if (!error) return;
+    const timer = setTimeout(() => {
+      if (lastCursor.current !== after) setAfter(lastCursor.current);
+      else resubscribe();
+    }, 1000);
+    return () => clearTimeout(timer);
+  }, [error, after, resubscribe]);
+  return latest;
 }
 
 /** The viewer's sign-ups that are not withdrawn, with a way to withdraw a pending one. */

@@ -183,9 +183,11 @@ export const PostCheckInMutation = graphql(`
   }
 `);
 
+// With `after` (the cursor of the last notification received), the notifications sent
+// since are replayed first, so a resubscription misses none.
 export const ViewerNotificationsSubscription = graphql(`
-  subscription ViewerNotifications {
-    viewerNotifications { id kind message pair { id } }
+  subscription ViewerNotifications($after: String) {
+    viewerNotifications(after: $after) { id cursor kind message pair { id } }
   }
 `);
 

@@ -28,7 +28,7 @@ type Documents = {
     "\n  subscription PairEvents($pairId: ID!) {\n    pairEvents(pairId: $pairId) {\n      __typename\n      sequence\n      pair { ...PairState }\n      ... on MilestoneCompletedEvent {\n        milestone { ...MilestoneItem }\n      }\n      ... on CheckInPostedEvent {\n        checkIn { ...CheckInItem }\n      }\n    }\n  }\n": typeof types.PairEventsDocument,
     "\n  mutation CompleteMilestone($input: CompleteMilestoneInput!) {\n    completeMilestone(input: $input) {\n      milestone { ...MilestoneItem }\n      pair { ...PairState }\n      userErrors { ...UserErrorFields }\n    }\n  }\n": typeof types.CompleteMilestoneDocument,
     "\n  mutation PostCheckIn($input: PostCheckInInput!) {\n    postCheckIn(input: $input) {\n      checkIn { ...CheckInItem }\n      pair { ...PairState }\n      userErrors { ...UserErrorFields }\n    }\n  }\n": typeof types.PostCheckInDocument,
-    "\n  subscription ViewerNotifications {\n    viewerNotifications { id kind message pair { id } }\n  }\n": typeof types.ViewerNotificationsDocument,
+    "\n  subscription ViewerNotifications($after: String) {\n    viewerNotifications(after: $after) { id cursor kind message pair { id } }\n  }\n": typeof types.ViewerNotificationsDocument,
     "\n  fragment GroupSummary on Group {\n    id\n    name\n    description\n    memberCount\n    viewerRole\n    programs(status: OPEN, first: 10) { edges { node { id title } } }\n  }\n": typeof types.GroupSummaryFragmentDoc,
     "\n  fragment QuestionField on SignUpQuestion {\n    id\n    prompt\n    kind\n    options\n    required\n    appliesTo\n  }\n": typeof types.QuestionFieldFragmentDoc,
     "\n  fragment MySignUp on SignUp {\n    id\n    role\n    status\n    program { id title }\n  }\n": typeof types.MySignUpFragmentDoc,
@@ -54,7 +54,7 @@ const documents: Documents = {
     "\n  subscription PairEvents($pairId: ID!) {\n    pairEvents(pairId: $pairId) {\n      __typename\n      sequence\n      pair { ...PairState }\n      ... on MilestoneCompletedEvent {\n        milestone { ...MilestoneItem }\n      }\n      ... on CheckInPostedEvent {\n        checkIn { ...CheckInItem }\n      }\n    }\n  }\n": types.PairEventsDocument,
     "\n  mutation CompleteMilestone($input: CompleteMilestoneInput!) {\n    completeMilestone(input: $input) {\n      milestone { ...MilestoneItem }\n      pair { ...PairState }\n      userErrors { ...UserErrorFields }\n    }\n  }\n": types.CompleteMilestoneDocument,
     "\n  mutation PostCheckIn($input: PostCheckInInput!) {\n    postCheckIn(input: $input) {\n      checkIn { ...CheckInItem }\n      pair { ...PairState }\n      userErrors { ...UserErrorFields }\n    }\n  }\n": types.PostCheckInDocument,
-    "\n  subscription ViewerNotifications {\n    viewerNotifications { id kind message pair { id } }\n  }\n": types.ViewerNotificationsDocument,
+    "\n  subscription ViewerNotifications($after: String) {\n    viewerNotifications(after: $after) { id cursor kind message pair { id } }\n  }\n": types.ViewerNotificationsDocument,
     "\n  fragment GroupSummary on Group {\n    id\n    name\n    description\n    memberCount\n    viewerRole\n    programs(status: OPEN, first: 10) { edges { node { id title } } }\n  }\n": types.GroupSummaryFragmentDoc,
     "\n  fragment QuestionField on SignUpQuestion {\n    id\n    prompt\n    kind\n    options\n    required\n    appliesTo\n  }\n": types.QuestionFieldFragmentDoc,
     "\n  fragment MySignUp on SignUp {\n    id\n    role\n    status\n    program { id title }\n  }\n": types.MySignUpFragmentDoc,
@@ -139,7 +139,7 @@ export function graphql(source: "\n  mutation PostCheckIn($input: PostCheckInInp
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  subscription ViewerNotifications {\n    viewerNotifications { id kind message pair { id } }\n  }\n"): (typeof documents)["\n  subscription ViewerNotifications {\n    viewerNotifications { id kind message pair { id } }\n  }\n"];
+export function graphql(source: "\n  subscription ViewerNotifications($after: String) {\n    viewerNotifications(after: $after) { id cursor kind message pair { id } }\n  }\n"): (typeof documents)["\n  subscription ViewerNotifications($after: String) {\n    viewerNotifications(after: $after) { id cursor kind message pair { id } }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
