@@ -47,7 +47,7 @@ import pytest
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
-from hypothesis_graphql import Mode, from_schema, nodes
+from hypothesis_graphql import Mode, from_schema, mutations, nodes
 from starlette.testclient import TestClient
 
 from api.app import create_app
@@ -573,6 +573,16 @@ def documents(world: World) -> st.SearchStrategy[str]:
     )
 
 
+def mutation_documents(world: World) -> st.SearchStrategy[str]:
+    """Whole mutations from the SDL (valid, or with one schema violation): `documents`
+    draws queries far more often, too rarely a mutation to filter for."""
+    custom = scalar_nodes(world)
+    return st.one_of(
+        mutations(SCHEMA, custom_scalars=custom, mode=Mode.POSITIVE),
+        mutations(SCHEMA, custom_scalars=custom, mode=Mode.NEGATIVE),
+    )
+
+
 def json_values(world: World, type_: graphql.GraphQLInputType, depth: int = 0) -> Any:
     """A strategy of variable values for `type_`: mostly the right shape, often not."""
     nullable = not isinstance(type_, graphql.GraphQLNonNull)
@@ -631,11 +641,15 @@ def json_values(world: World, type_: graphql.GraphQLInputType, depth: int = 0) -
     return mostly(right, st.one_of(wrong, st.none()) if nullable else wrong)
 
 
-def variable_operations(world: World) -> st.SearchStrategy[dict]:
+def variable_operations(
+    world: World, roots: tuple[str, ...] = ("query", "mutation")
+) -> st.SearchStrategy[dict]:
     """Every mutation and argument-taking query through `$variables`, so that coercion
     of JSON values (not literals) is fuzzed too."""
     operations = []
     for root, keyword in ((SCHEMA.query_type, "query"), (SCHEMA.mutation_type, "mutation")):
+        if keyword not in roots:
+            continue
         assert root is not None
         for name, field_ in root.fields.items():
             if not field_.args:
@@ -652,6 +666,11 @@ def variable_operations(world: World) -> st.SearchStrategy[dict]:
                 )
             )
     return st.one_of(*operations)
+
+
+def variable_mutations(world: World) -> st.SearchStrategy[dict]:
+    """`variable_operations`, mutations only."""
+    return variable_operations(world, ("mutation",))
 
 
 # Sensitive fields, shallow enough for any sane depth or cost limit. Each is sent with

@@ -37,9 +37,9 @@ from tests.test_fuzz import (
     FUZZ_SETTINGS,
     World,
     build_world,
-    documents,
     fuzz_app,
-    variable_operations,
+    mutation_documents,
+    variable_mutations,
 )
 from tests.test_operability import make_pair, operation_records, scrape, value
 
@@ -277,8 +277,8 @@ def test_generated_mutations_are_answered_the_same_on_plans(
     """Every mutation through variables drawn from the world, and whole generated
     mutation documents, each sent by any viewer, twenty in a row."""
     world = twins.world
-    variables = twins.world.strategy("variables", variable_operations)
-    literal = world.strategy("documents", documents).map(lambda q: {"query": q})
+    variables = world.strategy("variable mutations", variable_mutations)
+    literal = world.strategy("mutation documents", mutation_documents).map(lambda q: {"query": q})
     payloads = st.one_of(variables, literal).filter(_mutations_only)
     viewers = st.sampled_from(sorted(world.viewers))
     sends = data.draw(st.lists(st.tuples(viewers, payloads), min_size=20, max_size=20))
