@@ -262,6 +262,8 @@ def test_a_newcomer_signs_up_for_a_program_in_the_app(demo_server: str) -> None:
     report = _run_script("sign-up", demo_server)
 
     _assert_foreign_code_refused(report)
+    # The token is in sessionStorage (docs/client-guide.md), nothing in localStorage.
+    assert report["storage"] == {"local": [], "session": ["mentorship.token"]}
     assert report["programTitle"] == "Career Advancement Mentorship"
     assert report["missingBefore"] >= 3  # every required question of a mentee
     assert report["chosen"] == 3  # topics, ways to meet, times: the choice questions
@@ -338,6 +340,11 @@ def _assert_graphiql_works(report: dict[str, Any]) -> None:
     _assert_foreign_code_refused(report)
     # The settings dialog's scroll lock, a <style> GraphiQL adds, applied (by nonce).
     assert report["dialogScrollLocked"]
+    # The token, with GraphiQL's tabs and history, is in this tab's sessionStorage only,
+    # which a reload keeps.
+    assert report["storage"]["local"] == []
+    assert "graphiql:headers" in report["storage"]["session"]
+    assert report["statusAfterReload"].startswith("Signed in as Ada Admin")
     assert report["status"].startswith("Signed in as Ada Admin")
     assert json.loads(report["headers"])["Authorization"].startswith("Bearer ")
     assert "query Explore" in report["exampleQuery"]

@@ -2,8 +2,9 @@
 // Signs in with the page's form (which puts the token in the Headers tab), runs the
 // page's example query, and reads the result panel; opens the settings dialog (whose
 // scroll lock is a <style> the page's CSP admits by nonce) and the Explorer plugin;
-// starts a subscription, so GraphiQL opens its websocket; checks that the page's CSP
-// refuses a script and a style it did not bring.
+// starts a subscription, so GraphiQL opens its websocket; checks where the token is kept
+// (a reload is still signed in) and that the page's CSP refuses a script and a style it
+// did not bring.
 //
 //   BASE_URL=http://127.0.0.1:8000 node e2e/graphiql.mjs   (make run's demo data)
 // Env: GRAPHIQL_EMAIL (admin@example.com), PASSWORD (the demo's), ARTIFACTS_DIR, and
@@ -112,6 +113,16 @@ main("graphiql", async (browser, report) => {
   // (the policy's connect-src is the same in both pages).
   const websocket = CDN_PAGE ? null : await subscribe(page, frames);
 
+  // The token is kept in this tab's sessionStorage (GraphiQL stores a moment after an
+  // edit), so a reload is still signed in, and localStorage holds nothing.
+  await page.waitForFunction(() => sessionStorage.getItem("graphiql:headers")?.includes("Bearer"));
+  const storage = await page.evaluate(() => ({
+    local: Object.keys(localStorage),
+    session: Object.keys(sessionStorage),
+  }));
+  await page.reload();
+  await page.locator("#auth-status").filter({ hasText: "Signed in as" }).waitFor();
+  const statusAfterReload = (await page.locator("#auth-status").textContent())?.trim();
   const probe = await probeForeignCode(page, report);
   return {
     assets,
@@ -122,6 +133,8 @@ main("graphiql", async (browser, report) => {
     dialogScrollLocked,
     explorer,
     websocket,
+    storage,
+    statusAfterReload,
     probe,
     cdnRequests,
     screenshots,
