@@ -18,10 +18,16 @@ from api.settings import Settings
 def _serve(settings: Settings) -> None:
     import uvicorn
 
+    # The checks before serving open and close the database: Tortoise's "Tortoise-ORM
+    # shutdown" lines from them read as if the server had stopped before it started.
+    tortoise_log = logging.getLogger("tortoise")
+    level = tortoise_log.level
+    tortoise_log.setLevel(logging.WARNING)
+
     if settings.workers > 1 and not settings.is_shared:
         sys.exit(
             "WORKERS > 1 needs a shared database and broker: set DATABASE_URL to "
-            "PostgreSQL and BROADCAST_URL to Redis (README, Scaling out)."
+            "PostgreSQL and BROADCAST_URL to Redis (docs/operations.md, Scaling out)."
         )
     if settings.is_embedded:
         # One process owns the SQLite file: it may bring the schema up to date itself.
@@ -40,6 +46,7 @@ def _serve(settings: Settings) -> None:
             f"Stop it, or serve on another port: PORT={settings.port + 1} make run"
         )
     _announce(settings, asyncio.run(_demo_present(settings)) if settings.is_embedded else False)
+    tortoise_log.setLevel(level)
     from api import logs, shutdown
 
     # uvicorn re-raises SIGTERM after stopping; after a graceful stop, exit 0 instead.

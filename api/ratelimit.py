@@ -47,6 +47,7 @@ from strawberry.types.graphql import OperationType
 
 from api.errors import ApiError
 from api.settings import Settings
+from api.words import wait_words
 
 log = logging.getLogger("api.ratelimit")
 
@@ -64,18 +65,6 @@ check_in_limit: ContextVar[int | None] = ContextVar("check_in_limit", default=No
 def wall_clock() -> float:
     """Seconds since the epoch. The windows must agree across workers, hence wall time."""
     return time.time()
-
-
-def wait_words(seconds: float) -> str:
-    """A wait as a person says it: "in 45 seconds", "in 15 minutes", "in 2 hours"."""
-    whole = max(1, math.ceil(seconds))
-    if whole < 90:
-        return f"in {whole} second{'s' if whole != 1 else ''}"
-    minutes = round(whole / 60)
-    if minutes < 90:
-        return f"in {minutes} minutes"
-    hours = round(whole / 3600)
-    return f"in {hours} hour{'s' if hours != 1 else ''}"
 
 
 class RateLimited(ApiError):

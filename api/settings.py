@@ -24,7 +24,7 @@ _PARSERS = {"bool": _bool, "int": int, "float": float, "str": str, "tuple[str, .
 
 @dataclass(frozen=True)
 class Settings:
-    # Where state lives (README, Configuration and Scaling out).
+    # Where state lives (docs/operations.md: Settings, Scaling out).
     database_url: str = "sqlite://mentorship.db"
     broadcast_url: str = "memory://"
     # Serving.

@@ -4,8 +4,9 @@ here, and the example pair app (web/) at /app/.
 GraphiQL's files come from the npm registry through web/graphiql/package-lock.json
 (`make install` runs `npm ci` there when npm is present), at the versions Strawberry's
 own page loads from unpkg.com, and the page keeps the same subresource-integrity hashes.
-Without them (no npm at install time) the page loads them from the CDN, which needs the
-internet, and the server logs a warning saying so once at startup.
+An installed wheel carries its own copy of them and of the built app (api/webfiles.py).
+Without them (no npm at install or wheel-build time) the page loads them from the CDN,
+which needs the internet, and the server logs a warning saying so once at startup.
 
 Each page carries its Content-Security-Policy (api/security.py): our own files and the
 hashes of its inline code; the GraphiQL page names the CDN's files only when it loads
@@ -33,13 +34,12 @@ from starlette.responses import (
 )
 from starlette.routing import BaseRoute, Route
 
+from api import webfiles
 from api.security import CSP, page_policy
+from api.webfiles import ASSETS, SCRIPTS, STYLESHEETS, Asset
 
 log = logging.getLogger("api.static")
 
-ROOT = Path(__file__).resolve().parent.parent
-GRAPHIQL_MODULES = ROOT / "web" / "graphiql" / "node_modules"
-APP_DIST = ROOT / "web" / "dist"
 PAGE_TEMPLATE = Path(__file__).with_name("graphiql.html")
 
 ASSETS_PATH = "/graphql/assets/"
@@ -47,72 +47,6 @@ CDN = "https://unpkg.com/"
 IMMUTABLE = {"cache-control": "public, max-age=31536000, immutable"}
 NO_CACHE = {"cache-control": "no-cache"}
 NONCE_MARK = "{{csp_nonce}}"  # in api/graphiql.html
-
-
-@dataclass(frozen=True)
-class Asset:
-    """One file of an npm package, as unpkg.com names it: `package@version/file`."""
-
-    package: str
-    version: str
-    file: str
-    integrity: str
-
-    @property
-    def spec(self) -> str:
-        return f"{self.package}@{self.version}/{self.file}"
-
-    def tag(self, base: str) -> str:
-        url = base + self.spec
-        if self.file.endswith(".css"):
-            return (
-                f'<link rel="stylesheet" crossorigin href="{url}" integrity="{self.integrity}" />'
-            )
-        return f'<script crossorigin src="{url}" integrity="{self.integrity}"></script>'
-
-
-# Strawberry 0.341's static/graphiql.html, minus js-cookie (Django's CSRF cookie; unused).
-STYLESHEETS = (
-    Asset(
-        "graphiql",
-        "3.8.3",
-        "graphiql.min.css",
-        "sha384-Mq3vbRBY71jfjQAt/DcjxUIYY33ksal4cgdRt9U/hNPvHBCaT2JfJ/PTRiPKf0aM",
-    ),
-    Asset(
-        "@graphiql/plugin-explorer",
-        "1.0.2",
-        "dist/style.css",
-        "sha384-5DFJlDPW2tSATRbM8kzoP1j194jexLswuNmClWoRr2Q0x7R68JIQzPHZ02Faktwi",
-    ),
-)
-SCRIPTS = (
-    Asset(
-        "react",
-        "18.2.0",
-        "umd/react.production.min.js",
-        "sha384-tMH8h3BGESGckSAVGZ82T9n90ztNXxvdwvdM6UoR56cYcf+0iGXBliJ29D+wZ/x8",
-    ),
-    Asset(
-        "react-dom",
-        "18.2.0",
-        "umd/react-dom.production.min.js",
-        "sha384-bm7MnzvK++ykSwVJ2tynSE5TRdN+xL418osEVF2DE/L/gfWHj91J2Sphe582B1Bh",
-    ),
-    Asset(
-        "graphiql",
-        "3.8.3",
-        "graphiql.min.js",
-        "sha384-HbRVEFG0JGJZeAHCJ9Xm2+tpknBQ7QZmNlO/DgZtkZ0aJSypT96YYGRNod99l9Ie",
-    ),
-    Asset(
-        "@graphiql/plugin-explorer",
-        "1.0.2",
-        "dist/index.umd.js",
-        "sha384-2oonKe47vfHIZnmB6ZZ10vl7T0Y+qrHQF2cmNTaFDuPshpKqpUMGMc9jgj9MLDZ9",
-    ),
-)
-ASSETS = STYLESHEETS + SCRIPTS
 
 
 @dataclass(frozen=True)
@@ -150,8 +84,14 @@ def _check(asset: Asset, modules: Path) -> Path | str:
     return path
 
 
+def graphiql_files(modules: Path | None = None) -> GraphiQLFiles:
+    """GraphiQL's files in `modules`, a node_modules-like directory: by default the
+    installed package's copy, else the checkout's web/graphiql/node_modules."""
+    return _graphiql_files_in(modules or webfiles.graphiql_modules())
+
+
 @functools.cache
-def graphiql_files(modules: Path = GRAPHIQL_MODULES) -> GraphiQLFiles:
+def _graphiql_files_in(modules: Path) -> GraphiQLFiles:
     """Checked once per process (versions and hashes); warns when falling back to the CDN."""
     files: dict[str, Path] = {}
     for asset in ASSETS:
@@ -159,8 +99,9 @@ def graphiql_files(modules: Path = GRAPHIQL_MODULES) -> GraphiQLFiles:
         if isinstance(found, str):
             log.warning(
                 "GraphiQL's files are not installed (%s): the GraphiQL page at /graphql "
-                "loads them from %s, which needs internet access. Run `make install` with "
-                "npm present (it runs `npm ci` in web/graphiql) and restart.",
+                "loads them from %s, which needs internet access. In a checkout, run `make "
+                "install` with npm present (it runs `npm ci` in web/graphiql) and restart; "
+                "a wheel has them when it was built after `make web`.",
                 found,
                 CDN,
             )
@@ -229,6 +170,8 @@ Build it with Node.js 20.19+ and npm:</p>
 # or by hand:
 cd web &amp;&amp; npm ci &amp;&amp; npm run build</pre>
 <p>Then reload this page (no restart needed). GraphiQL is at <a href="/graphql">/graphql</a>.</p>
+<p>Installed from a wheel? It carries the app when it was built after <code>make web</code>:
+build it again in a checkout where npm is present.</p>
 </body></html>
 """
 
@@ -278,11 +221,12 @@ async def _to_app(request: Request) -> RedirectResponse:
     return RedirectResponse("/app/")
 
 
-def routes(dist: Path = APP_DIST) -> list[BaseRoute]:
-    """GraphiQL's files under /graphql/assets/ and the app under /app/. Checks GraphiQL's
-    files now, so that a fallback to the CDN is logged at startup."""
+def routes(dist: Path | None = None) -> list[BaseRoute]:
+    """GraphiQL's files under /graphql/assets/ and the app under /app/ (`dist`: by default
+    the installed package's copy, else web/dist). Checks GraphiQL's files now, so that a
+    fallback to the CDN is logged at startup."""
     graphiql_files()
-    serve_app = app_endpoint(dist)
+    serve_app = app_endpoint(dist or webfiles.app_dist())
     return [
         Route(ASSETS_PATH + "{spec:path}", graphiql_asset, methods=["GET", "HEAD"]),
         Route("/app", _to_app, methods=["GET", "HEAD"]),
@@ -292,6 +236,7 @@ def routes(dist: Path = APP_DIST) -> list[BaseRoute]:
 
 __all__ = [
     "ASSETS",
+    "Asset",
     "graphiql_files",
     "graphiql_html",
     "graphiql_page",

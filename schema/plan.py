@@ -33,7 +33,12 @@ a field (no fragment at the root): with one field, graphql-core's serial executi
 root fields and the plan's are the same. A mutation of several root fields stays
 Strawberry's, which runs them one after another.
 
-Not planned (Strawberry keeps them): subscriptions, introspection
+A subscription is set up by Strawberry (its checks and replay); each live event is then
+executed on a plan of the subscription's selection, with the event as the root value
+(`compile_live_plan`, used by schema/sharing.py), as graphql-core's per-event execution
+would execute it.
+
+Not planned (Strawberry keeps them): introspection
 (`__schema`, `__type`), `@defer`/`@stream` and fragment variables. Not supported: a
 list field whose resolver returns an async iterable (graphql-core accepts one; this
 schema has none, and the plan would answer "Expected Iterable"). `object.is_type_of` is
@@ -320,11 +325,10 @@ class Plan:
         self.schema = schema
         self.document = document
         self.operation = operation
-        self.root_type = (
-            schema.mutation_type
-            if operation.operation is OperationType.MUTATION
-            else schema.query_type
-        )
+        self.root_type = {
+            OperationType.MUTATION: schema.mutation_type,
+            OperationType.SUBSCRIPTION: schema.subscription_type,
+        }.get(operation.operation, schema.query_type)
         self.directive_variables = directive_variables
         self.fragments: dict[str, FragmentDetails] = {}
         self.fragment_nodes: dict[str, FragmentDefinitionNode] = {}
@@ -448,6 +452,29 @@ def compile_plan(
     if not shape.plannable:
         return None
     return Plan(schema, document, operation, tuple(sorted(shape.directive_variables)))
+
+
+def compile_live_plan(
+    schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode
+) -> Plan | None:
+    """A plan for one event of a subscription: the selection executed on the event's
+    value, as graphql-core's per-event execution does (the root field's resolver is
+    Strawberry's, which returns the event). None when it is not plannable."""
+    if operation.operation is not OperationType.SUBSCRIPTION:
+        return None
+    shape = _Shape()
+    visit(document, shape)
+    if not shape.plannable:
+        return None
+    return Plan(schema, document, operation, tuple(sorted(shape.directive_variables)))
+
+
+async def execute_live_plan(
+    plan: Plan, context: Any, variables: VariableValues, event: Any
+) -> PlanResult:
+    """One event of a subscription on its plan, with the subscription's variables
+    (coerced once, when it subscribed)."""
+    return await _Run(plan, context, variables, event, None).execute()
 
 
 class PlanCache:

@@ -19,26 +19,34 @@ two viewers of one event each seeing what they may see.
 
 The encoded `payload` of a shared result is shared too (api/graphql.py's adapter): each
 subscriber's `next` frame is the same bytes with its own operation id spliced in.
+
+With plans on (GRAPHQL_CACHES), a shared execution runs on a compiled plan of the
+subscription's selection (schema/plan.py), not graphql-core's executor: an event's
+selection is decided once per document, not once per event.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from graphql import DocumentNode, FragmentDefinitionNode, GraphQLSchema, OperationDefinitionNode
 from graphql import ExecutionResult as GraphQLExecutionResult
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from api.dataloaders import VIEWER_READ
 from schema.live import HandOff
+from schema.pipeline import plans_of
+from schema.plan import Plan, compile_live_plan, execute_live_plan
 
 Outcome = tuple[Any, bool]  # (the execution result, whether it asked who the viewer is)
 
-# Counted for tests and the bench: executions run, and results handed to a subscriber
-# without running again.
-stats = {"executed": 0, "shared": 0}
+# Counted for tests and the bench: executions run (and how many of them on a plan), and
+# results handed to a subscriber without running again.
+stats = {"executed": 0, "shared": 0, "planned": 0}
 
 
 @dataclass(slots=True)
@@ -47,6 +55,36 @@ class SharedEvent:
 
     value: Any
     results: dict[Any, asyncio.Future[Outcome | None]]
+
+
+# Live plans by (schema, operation) identity, holding both: subscribers of one document
+# share its parsed operation (the pipeline's parse cache), so they share its plan, and
+# a plan is a cheap key for an event's memo (hashing the operation's AST was not).
+_LIVE_PLANS: OrderedDict[tuple[int, int], tuple[Any, Any, Plan | None]] = OrderedDict()
+_LIVE_PLANS_MAX = 1000
+
+
+def live_plan(
+    schema: GraphQLSchema,
+    operation: OperationDefinitionNode,
+    fragments: dict[str, FragmentDefinitionNode],
+) -> Any:
+    """The subscription operation's plan, or the operation itself when there is none
+    (plans off, or a document the plan does not take): either is the memo's key."""
+    key = (id(schema), id(operation))
+    entry = _LIVE_PLANS.get(key)
+    if entry is not None:
+        _LIVE_PLANS.move_to_end(key)
+        return entry[2] or operation
+    strawberry_schema = getattr(schema, "_strawberry_schema", None)
+    plan = None
+    if strawberry_schema is not None and plans_of(strawberry_schema) is not None:
+        document = DocumentNode(definitions=(operation, *fragments.values()))
+        plan = compile_live_plan(schema, document, operation)
+    _LIVE_PLANS[key] = (schema, operation, plan)
+    if len(_LIVE_PLANS) > _LIVE_PLANS_MAX:
+        _LIVE_PLANS.popitem(last=False)
+    return plan or operation
 
 
 def _frozen(value: Any) -> Any:
@@ -120,15 +158,23 @@ class SharingExecutionContext(StrawberryGraphQLCoreExecutionContext):
         self.after_event(result)
         return result
 
-    async def _tracked(self, serially: bool | None) -> Outcome:
-        """Execute, noting whether anything asked who the viewer is."""
+    async def _tracked(self, serially: bool | None, plan: Plan | None = None) -> Outcome:
+        """Execute (on `plan` when given), noting whether anything asked who the viewer is."""
         stats["executed"] += 1
         asked = [False]
         token = VIEWER_READ.set(asked)
         try:
-            result = super().execute_operation(serially)
-            if self.is_awaitable(result):
-                result = await result
+            if plan is not None:
+                stats["planned"] += 1
+                assert self._shared is not None
+                planned = await execute_live_plan(
+                    plan, self.context_value, self.variable_values, self._shared.value
+                )
+                result = GraphQLExecutionResult(data=planned.data, errors=planned.errors)
+            else:
+                result = super().execute_operation(serially)
+                if self.is_awaitable(result):
+                    result = await result
         finally:
             VIEWER_READ.reset(token)
         if self.after_event is not None:
@@ -139,12 +185,14 @@ class SharingExecutionContext(StrawberryGraphQLCoreExecutionContext):
         self, shared: SharedEvent, serially: bool | None
     ) -> GraphQLExecutionResult:
         memo = shared.results
-        key = (self.operation, _frozen(self.variable_values.coerced))
+        selection = live_plan(self.schema, self.operation, self.fragment_definitions)
+        plan = selection if isinstance(selection, Plan) else None
+        key = (selection, _frozen(self.variable_values.coerced))
         viewer = getattr(self.context_value, "_viewer", None)
         viewer_key = (*key, getattr(viewer, "pk", None))
 
         async def run() -> Outcome:
-            outcome = await self._tracked(serially)
+            outcome = await self._tracked(serially, plan)
             if outcome[1] and viewer_key not in memo:  # this viewer's, for its other tabs
                 done: asyncio.Future[Outcome | None] = asyncio.get_running_loop().create_future()
                 done.set_result(outcome)
@@ -156,7 +204,7 @@ class SharingExecutionContext(StrawberryGraphQLCoreExecutionContext):
             # It asked who the viewer is, and that was someone else: once per viewer.
             outcome, ran = await _once(memo, viewer_key, run)
         if outcome is None:  # the first execution failed: no sharing for this one
-            return (await self._tracked(serially))[0]
+            return (await self._tracked(serially, plan))[0]
         if not ran:
             stats["shared"] += 1
         return outcome[0]

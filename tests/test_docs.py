@@ -19,6 +19,8 @@ from tests.helpers import Api
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 BLOCK = re.compile(r"```(\w+)\n(.*?)```", re.DOTALL)
+# A document written for GraphQL Code Generator: graphql(`...`), a literal with no ${}.
+TS_DOCUMENT = re.compile(r"graphql\(`((?:[^`$]|\$(?!\{))*)`\)")
 
 
 def blocks(path: Path) -> list[tuple[str, str]]:
@@ -27,12 +29,16 @@ def blocks(path: Path) -> list[tuple[str, str]]:
 
 
 def graphql_blocks() -> list[tuple[str, str]]:
-    return [
-        (f"{path.name}#{index}", text)
-        for path in sorted(DOCS.glob("*.md"))
-        for index, (language, text) in enumerate(blocks(path))
-        if language == "graphql"
-    ]
+    """Every GraphQL document in docs/: the graphql blocks, and the `graphql(`...`)`
+    documents of the TypeScript blocks (GraphQL Code Generator's client preset)."""
+    found = []
+    for path in sorted(DOCS.glob("*.md")):
+        for index, (language, text) in enumerate(blocks(path)):
+            if language == "graphql":
+                found.append((f"{path.name}#{index}", text))
+            elif language == "ts":
+                found += [(f"{path.name}#{index}", d) for d in TS_DOCUMENT.findall(text)]
+    return found
 
 
 @pytest.mark.parametrize(("where", "text"), graphql_blocks(), ids=[w for w, _ in graphql_blocks()])
@@ -47,6 +53,14 @@ def test_every_graphql_block_validates_against_the_schema(where: str, text: str)
 
 def test_there_are_graphql_blocks_to_check() -> None:
     assert len(graphql_blocks()) >= 20
+    assert any("graphql(`" in text for _, text in blocks(DOCS / "client-guide.md"))
+
+
+def test_the_client_guides_codegen_config_is_the_example_apps() -> None:
+    """The guide shows web/codegen.ts as it is, so following it gives what CI checks."""
+    config = (DOCS.parent / "web" / "codegen.ts").read_text(encoding="utf-8")
+    shown = [text for language, text in blocks(DOCS / "client-guide.md") if language == "ts"]
+    assert config in shown
 
 
 # --- the admin guide, run ---------------------------------------------------------------

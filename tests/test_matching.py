@@ -217,7 +217,7 @@ def test_suggestions_are_ranked_and_explained(api: Api) -> None:
         "Mentor is free 1 of the mentee's 2 times: Weekday evenings"
     )
     assert "python" in reasons["goals"]["detail"] and "sql" in reasons["goals"]["detail"]
-    assert reasons["capacity"]["detail"] == "Mentor has 1 of 1 slots free"
+    assert reasons["capacity"]["detail"] == "Mentor has 1 of 1 slot free"
     assert reasons["engagement"]["detail"].startswith("Engagement ")
     far = {r["criterion"]: r for r in worst["reasons"]}
     assert far["topics"]["contribution"] == 0

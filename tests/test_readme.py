@@ -1,10 +1,10 @@
 """The README's examples work as written, on `make run`'s demo data.
 
 Its curl commands are run as they are (their JSON bodies, with `$TOKEN` the token the
-first one printed), its admin queries run in order with the IDs each one found, and
-every GraphQL document in it (the blocks, the curl bodies, the Python and JavaScript
-subscriptions) passes the server's own validation, limits included: a reader pastes
-them into GraphiQL, where the depth and cost limits apply.
+first one printed), its GraphiQL login is run, and every GraphQL document in it (the
+blocks, the curl bodies, the Python subscription) passes the server's own validation,
+limits included: a reader pastes them into GraphiQL, where the depth and cost limits
+apply. The guides in docs/ are run by tests/test_docs.py.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def documents() -> list[str]:
 def test_every_document_passes_the_servers_validation_limits_included() -> None:
     rules = [*specified_rules, *validation_rules(Settings())]
     found = documents()
-    assert len(found) >= 10
+    assert len(found) >= 5
     for document in found:
         errors = validate(schema._schema, parse(document), rules)
         assert not errors, f"{[e.message for e in errors]} in\n{document}"
@@ -102,36 +102,3 @@ def test_the_graphiql_login_gives_a_token(demo: TestClient) -> None:
     data = _post(demo, {"query": login})["login"]
     assert data["token"] and data["userErrors"] == []
     assert data["user"] == {"name": "Milo Mentee"}
-
-
-def test_the_admin_pairs_people_as_the_readme_shows(demo: TestClient) -> None:
-    token = _login(demo, "admin@example.com")
-    blocks = readme_blocks("graphql")
-    programs_query = next(b for b in blocks if "groups(role: ADMIN" in b)
-    waiting_query = next(b for b in blocks if "query Waiting" in b)
-    create_pair = next(b for b in blocks if "createPair(" in b)
-    matching = next(b for b in blocks if "suggestedMatches" in b)
-
-    groups = _post(demo, {"query": programs_query}, token)["viewer"]["groups"]["edges"]
-    [program] = [e["node"] for g in groups for e in g["node"]["programs"]["edges"]]
-    waiting = _post(demo, {"query": waiting_query, "variables": {"program": program["id"]}}, token)
-    sign_ups = {
-        edge["node"]["user"]["name"]: edge["node"]["id"]
-        for edge in waiting["program"]["signUps"]["edges"]
-    }
-    assert {"Noor Mentor", "Sam Mentee"} <= set(sign_ups)
-
-    document = create_pair.replace("<Noor's sign-up id>", sign_ups["Noor Mentor"])
-    document = document.replace("<Sam's sign-up id>", sign_ups["Sam Mentee"])
-    made = _post(demo, {"query": document}, token)["createPair"]
-    assert made["userErrors"] == []
-    assert (made["pair"]["mentor"]["name"], made["pair"]["mentee"]["name"]) == (
-        "Noor Mentor",
-        "Sam Mentee",
-    )
-    assert made["pair"]["milestones"]
-
-    found = _post(demo, {"query": matching, "variables": {"program": program["id"]}}, token)
-    suggested = found["program"]["suggestedMatches"]
-    assert suggested and all(s["reasons"] for s in suggested)
-    assert found["program"]["proposedAssignment"]["pairs"]

@@ -22,7 +22,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from api import static
+from api import static, webfiles
 from api.app import create_app
 from api.settings import Settings
 
@@ -158,7 +158,7 @@ def every_kind_of_response(client: TestClient) -> dict[str, object]:
     if files.local:
         spec = static.ASSETS[-1].spec
         responses["graphiql file"] = client.get(f"/graphql/assets/{spec}")
-    app_assets = sorted((static.APP_DIST / "assets").glob("*.js"))
+    app_assets = sorted((webfiles.app_dist() / "assets").glob("*.js"))
     if app_assets:
         responses["app file"] = client.get(f"/app/assets/{app_assets[0].name}")
     return responses
@@ -175,7 +175,7 @@ def test_every_response_carries_the_security_headers(every_client: TestClient) -
         assert_every_response_header(response)
         if name not in ("graphiql page", "app page", "app client route"):
             not_a_page(response)
-        elif static.APP_DIST.joinpath("index.html").is_file() or name == "graphiql page":
+        elif webfiles.app_dist().joinpath("index.html").is_file() or name == "graphiql page":
             assert_strict_page_policy(response)
 
 

@@ -74,7 +74,12 @@ def test_overdue_and_stalled_pairs_as_time_passes(
     attention = program["pairsNeedingAttention"]
     assert {a["pair"]["id"] for a in attention} == {busy["id"], silent["id"]}
     assert all(a["overdue"] and not a["stalled"] for a in attention)
-    assert all(a["reason"].startswith("Weekly check-in overdue by 1 days") for a in attention)
+    assert all(a["reason"].startswith("Weekly check-in overdue by 1 day") for a in attention)
+
+    # Less than a day late is said in hours, not "overdue by 0 days".
+    monkeypatch.setattr(clock, "now", lambda: start + timedelta(days=7, hours=5))
+    attention = _stats(api, c)["pairsNeedingAttention"]
+    assert all(a["reason"].startswith("Weekly check-in overdue by 5 hours") for a in attention)
 
     monkeypatch.setattr(clock, "now", lambda: start + timedelta(days=22))
     attention = _stats(api, c)["pairsNeedingAttention"]

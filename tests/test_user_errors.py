@@ -385,6 +385,10 @@ def test_create_program_group_not_eligible(api: Api, category: str) -> None:
         api, CREATE_PROGRAM, {"groupId": group_id, "template": "CAREER_ADVANCEMENT"}, admin.token
     )
     assert only_code(errors) == "GROUP_NOT_ELIGIBLE"
+    # The category as a person says it, not the enum's name.
+    assert errors[0]["message"] == (
+        f"Mentorship programs are not offered in {category.lower()} groups."
+    )
 
 
 @pytest.mark.parametrize(

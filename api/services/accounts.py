@@ -28,10 +28,11 @@ from tortoise.transactions import in_transaction
 from api import auth
 from api.clock import now, today
 from api.errors import DomainError, require
-from api.ratelimit import RateLimited, wait_words
+from api.ratelimit import RateLimited
 from api.services import pairs
 from api.settings import Settings
 from api.validation import EMAIL_MAX, NAME_MAX, FormatChecker
+from api.words import wait_words
 from models import (
     Answer,
     AuthToken,

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from tortoise.expressions import Q
 
-from api import clock
+from api import clock, words
 from models import GroupMembership, Pair, SignUp
 from models.enums import PairStatus
 
@@ -101,10 +101,11 @@ async def engagement_of(sign_ups: Sequence[SignUp], group_id: int) -> dict[int, 
 def describe(engagement: Engagement) -> str:
     """One line for a person: what the score is made of."""
     parts = [
-        f"member for {engagement.tenure_days} days",
-        f"{engagement.pairs_completed} mentorships completed, {engagement.pairs_ended} ended",
+        f"member for {words.count(engagement.tenure_days, 'day')}",
+        f"{words.count(engagement.pairs_completed, 'mentorship')} completed, "
+        f"{engagement.pairs_ended} ended",
     ]
     if engagement.check_in_regularity is not None:
         parts.append(f"checked in {engagement.check_in_regularity:.0%} of weeks")
-    parts.append(f"{engagement.milestones_completed} milestones done")
+    parts.append(f"{words.count(engagement.milestones_completed, 'milestone')} done")
     return f"Engagement {engagement.score:.2f}: " + ", ".join(parts)

@@ -13,9 +13,10 @@ import math
 from datetime import timedelta
 
 from api.clock import now
-from api.ratelimit import RateLimited, check_in_limit, wait_words
+from api.ratelimit import RateLimited, check_in_limit
 from api.services import sql
 from api.settings import Settings
+from api.words import wait_words
 from models import CheckIn
 
 WINDOW = timedelta(hours=1)

@@ -23,6 +23,7 @@ import numpy as np
 from scipy import sparse
 from tortoise.transactions import in_transaction
 
+from api import words
 from api.errors import BadUserInput, DomainError, Problem
 from api.services import access
 from api.services import signups as signups_service
@@ -459,7 +460,10 @@ def _detail(cohort: Cohort, criterion: str, i: int, j: int) -> str:
             return f"No way to meet in common (mentee: {_names(wants)}; mentor: {_names(offers)})"
         if not wants:
             return "The mentee gave no times"
-        return f"Mentor is free {len(shared)} of the mentee's {len(wants)} times: {_names(shared)}"
+        return (
+            f"Mentor is free {len(shared)} of the mentee's {words.count(len(wants), 'time')}: "
+            f"{_names(shared)}"
+        )
     if criterion == "goals":
         a, b = cohort.terms[mentee.pk], cohort.terms[mentor.pk]
         common = sorted(set(a) & set(b), key=lambda t: (-a[t] * b[t] * cohort.idf[t] ** 2, t))
@@ -468,7 +472,7 @@ def _detail(cohort: Cohort, criterion: str, i: int, j: int) -> str:
         return f"Written answers are {value:.0%} similar; shared words: {', '.join(common[:5])}"
     if criterion == "capacity":
         free = mentor.capacity - mentor.slots_used
-        return f"Mentor has {free} of {mentor.capacity} slots free"
+        return f"Mentor has {free} of {words.count(mentor.capacity, 'slot')} free"
     return describe(cohort.engagement[mentor.pk])
 
 

@@ -64,7 +64,8 @@ async def create_program(
     require(
         group.category.mentorship_eligible,
         "GROUP_NOT_ELIGIBLE",
-        f"Mentorship programs are not offered in {group.category.value} groups.",
+        "Mentorship programs are not offered in "
+        f"{group.category.value.replace('_', ' ').lower()} groups.",
         ["groupId"],
     )
     questions = [

@@ -15,6 +15,7 @@ from tortoise.functions import Count, Min, Sum
 
 from api import clock
 from api.services.notifications import CHECK_IN_EVERY, due_at, overdue_pairs
+from api.words import count, span_words
 from models import CheckIn, Milestone, Pair, Program, SignUp
 from models.enums import MentorshipRole, PairStatus, SignUpStatus
 
@@ -130,14 +131,14 @@ async def pairs_needing_attention(program: Program) -> list[PairAttention]:
         due = due_at(pair)
         late = now > due
         if late:
-            reasons.append(f"Weekly check-in overdue by {(now - due).days} days")
+            reasons.append(f"Weekly check-in overdue by {span_words(now - due)}")
         done = [m.completed_at for m in milestones[pair.pk] if m.completed_at is not None]
         since = max(done, default=pair.created_at)
         waiting = next((m for m in milestones[pair.pk] if m.completed_at is None), None)
         stalled = waiting is not None and now - since >= STALLED_AFTER
         if stalled:
             weeks = (now - since) // timedelta(weeks=1)
-            reasons.append(f"Stalled on '{waiting.title}' for {weeks} weeks")
+            reasons.append(f"Stalled on '{waiting.title}' for {count(weeks, 'week')}")
         if reasons:
             found.append((due, PairAttention(pair, "; ".join(reasons), late, stalled)))
     return [attention for _, attention in sorted(found, key=lambda f: (f[0], f[1].pair.pk))]

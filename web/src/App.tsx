@@ -2,7 +2,7 @@ import { useEffect, useState } from "react";
 import { Provider, useMutation } from "urql";
 
 import { createApiClient, type ApiClient, type LiveStatus } from "./client";
-import { LogoutMutation } from "./graphql";
+import { LogoutMutation } from "./operations";
 import { PairList } from "./PairList";
 import { PairView } from "./PairView";
 import { FindPrograms, ProgramSignUp } from "./Programs";

@@ -3,7 +3,7 @@ import { useMutation } from "urql";
 
 import { Alert } from "./Alert";
 import { errorText, formatDate } from "./format";
-import { PostCheckInMutation, type CheckIn } from "./graphql";
+import { PostCheckInMutation, type CheckIn } from "./operations";
 
 const MAX_BODY = 4000;
 

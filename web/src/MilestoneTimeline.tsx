@@ -1,7 +1,7 @@
 import { useMutation } from "urql";
 
 import { errorText, formatDate } from "./format";
-import { CompleteMilestoneMutation, type Milestone } from "./graphql";
+import { CompleteMilestoneMutation, type Milestone } from "./operations";
 
 export function MilestoneTimeline({ milestones, active }: { milestones: Milestone[]; active: boolean }) {
   return (

@@ -9,7 +9,7 @@ import {
   ViewerNotificationsSubscription,
   WithdrawSignUpMutation,
   type PairSummary,
-} from "./graphql";
+} from "./operations";
 import { routeHref } from "./router";
 
 export function PairList({

@@ -5,7 +5,7 @@ import { CheckInThread } from "./CheckInThread";
 import type { LiveStatus } from "./client";
 import { Alert } from "./Alert";
 import { errorText, formatDate } from "./format";
-import { PairEventsSubscription, PairQuery } from "./graphql";
+import { PairEventsSubscription, PairQuery } from "./operations";
 import { MilestoneTimeline } from "./MilestoneTimeline";
 import { PairOutcome } from "./PairList";
 import { applyEvent, mergePair, noUpdates, type LiveUpdates } from "./pairState";

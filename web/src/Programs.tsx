@@ -15,7 +15,7 @@ import {
   type MentorshipRole,
   type SignUpQuestion,
   type UserError,
-} from "./graphql";
+} from "./operations";
 import { routeHref, type Route } from "./router";
 
 const TEXT_MAX = 2000; // the server's limit for a written answer

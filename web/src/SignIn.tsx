@@ -3,7 +3,7 @@ import { useMutation } from "urql";
 
 import { Alert } from "./Alert";
 import { errorText } from "./format";
-import { LoginMutation, RegisterMutation } from "./graphql";
+import { LoginMutation, RegisterMutation } from "./operations";
 
 export function SignIn({ onSignedIn }: { onSignedIn: (token: string) => void }) {
   const [registering, setRegistering] = useState(false);

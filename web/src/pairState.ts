@@ -2,7 +2,7 @@
 // Events may repeat (a reconnect replays the history) and may overlap the snapshot;
 // every merge here is idempotent, and a pair only moves forward, so the most advanced
 // state is the newest.
-import type { CheckIn, Milestone, PairDetail, PairEvent, PairState } from "./graphql";
+import type { CheckIn, Milestone, PairDetail, PairEvent, PairState } from "./operations";
 
 export interface LiveUpdates {
   pair: PairState | null;
