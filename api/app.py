@@ -23,7 +23,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 from tortoise import Tortoise
 
-from api import auth, health, logs, metrics, runtime, security, shutdown, static
+from api import auth, health, idempotency, logs, metrics, runtime, security, shutdown, static
 from api import pubsub as pubsub_module
 from api.db import tortoise_config
 from api.graphql import PREFLIGHT_HEADERS, MentorshipGraphQL
@@ -85,7 +85,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await Tortoise.init(
-            config=tortoise_config(settings.database_url), _enable_global_fallback=True
+            config=tortoise_config(settings.database_url, serving=True),
+            _enable_global_fallback=True,
         )
         # Broadcast objects bind to the running loop: build them here, not at import.
         bus = PubSub(settings.broadcast_url)
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         pubsub_module.install(bus)
         app.state.pubsub = bus
         metrics.count_tracked_objects(settings.metrics_gc_objects)
+        stop_counting_live = metrics.count_live(bus)
         graphql.drain.reopen()
         undo_signal_hook = shutdown.install_signal_hook(graphql.drain, settings.shutdown_grace_s)
         collector = (
@@ -106,6 +108,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await graphql.drain.close_websockets(settings.shutdown_grace_s)
             metrics.worker_stopped()
             metrics.count_tracked_objects(False)
+            stop_counting_live()
             pubsub_module.install(None)
             await bus.disconnect()
             await Tortoise.close_connections()
@@ -126,9 +129,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     "authorization",
                     "content-type",
                     logs.REQUEST_ID_HEADER,
+                    idempotency.HEADER,
                     *PREFLIGHT_HEADERS,
                 ],
-                expose_headers=[logs.REQUEST_ID_HEADER],  # for the client's bug reports
+                # The request id for the client's bug reports; whether an answer is a
+                # stored one sent again (api/idempotency.py).
+                expose_headers=[logs.REQUEST_ID_HEADER, idempotency.REPLAYED_HEADER],
                 max_age=600,
             )
         )

@@ -283,6 +283,11 @@ class HardenedBroadcast(Broadcast):
             except Exception:
                 log.warning("unsubscribing from %s failed", channel, exc_info=True)
 
+    def channel_count(self) -> int:
+        """Channels this broadcast holds any state for (subscribed, with subscribers, or
+        locked): 0 once nothing listens, however many came and went (for /metrics)."""
+        return len(self._refs.keys() | self._mailboxes.keys() | self._locks.keys())
+
     def subscriber_count(self, channel: str) -> int:
         """Subscribers on `channel` that still receive events (for tests and health)."""
         return len(self._mailboxes.get(channel, ()))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from tortoise import Tortoise
 from tortoise.connection import get_connection
@@ -14,9 +15,22 @@ from api.settings import Settings
 MODEL_MODULES = ["models"]
 
 
-def tortoise_config(database_url: str) -> dict[str, Any]:
+# While serving, every PostgreSQL connection attempt and statement is bounded, so that a
+# request fails with UNAVAILABLE (api/errors.py) instead of hanging when the database is
+# unreachable or stuck; a restarting server refuses connections at once, and these
+# bounds are for the database that does not answer at all. asyncpg's own defaults are 60 s
+# to connect and no limit per statement. `timeout=` or `command_timeout=` in
+# DATABASE_URL win. Migrations run without them (an index may take its time).
+CONNECT_TIMEOUT_S = 5
+STATEMENT_TIMEOUT_S = 10
+
+
+def tortoise_config(database_url: str, *, serving: bool = False) -> dict[str, Any]:
+    url = _with_sqlite_defaults(database_url)
+    if serving:
+        url = _with_postgres_timeouts(url)
     return {
-        "connections": {"default": _with_sqlite_defaults(database_url)},
+        "connections": {"default": url},
         "apps": {
             "models": {
                 "models": MODEL_MODULES,
@@ -37,6 +51,53 @@ def _with_sqlite_defaults(url: str) -> str:
     if not url.startswith("sqlite") or "synchronous=" in url or ":memory:" in url:
         return url
     return f"{url}{'&' if '?' in url else '?'}synchronous=NORMAL"
+
+
+def _with_postgres_timeouts(url: str) -> str:
+    if not url.startswith(("postgres", "asyncpg")):
+        return url
+    given = set(parse_qs(urlsplit(url).query))
+    for name, value in (("timeout", CONNECT_TIMEOUT_S), ("command_timeout", STATEMENT_TIMEOUT_S)):
+        if name not in given:
+            url = f"{url}{'&' if '?' in url else '?'}{name}={value}"
+    return url
+
+
+_OUTAGE_NAMES = frozenset(
+    {
+        # asyncpg: the connection broke, or the server refuses new ones for now.
+        "ConnectionDoesNotExistError",
+        "ConnectionFailureError",
+        "CannotConnectNowError",
+        "AdminShutdownError",
+        "CrashShutdownError",
+        "QueryCanceledError",  # command_timeout (asyncpg cancels the statement)
+        # tortoise: the pool could not be created.
+        "DBConnectionError",
+    }
+)
+
+
+def is_database_outage(error: BaseException | None) -> bool:
+    """Whether `error`, or what caused it, says the database is unreachable or too slow
+    (not that the statement was wrong): such a request ends with UNAVAILABLE."""
+    seen = 0
+    while error is not None and seen < 8:
+        if isinstance(error, (ConnectionError, TimeoutError)):
+            return True
+        if type(error).__name__ in _OUTAGE_NAMES and type(error).__module__.startswith(
+            ("asyncpg", "tortoise")
+        ):
+            return True
+        if isinstance(error, OSError) and error.errno is not None:  # e.g. EHOSTUNREACH
+            return True
+        if type(error).__name__ == "InterfaceError" and "closed" in str(error):
+            return True  # asyncpg: "connection is closed"
+        if type(error).__name__ == "InternalClientError" and "free connection" in str(error):
+            return True  # asyncpg's pool, releasing a connection the outage broke
+        error = error.__cause__ or error.__context__
+        seen += 1
+    return False
 
 
 async def migrate(database_url: str) -> None:

@@ -62,6 +62,53 @@ class Unavailable(ApiError):
     )
 
 
+class DatabaseUnavailable(ApiError):
+    """The database did not answer (restarting, unreachable, or over its time limit).
+
+    Same code as a broken live delivery: the client's move is the same, retry shortly.
+    A mutation cut off this way may or may not have been committed."""
+
+    code = "UNAVAILABLE"
+    default_message = (
+        "The database is not answering right now. Retry in a few seconds; a mutation "
+        "interrupted this way may or may not have been applied, so read before repeating it."
+    )
+
+
+class IdempotencyKeyReused(ApiError):
+    """An `Idempotency-Key` already used for a different request (api/idempotency.py)."""
+
+    code = "IDEMPOTENCY_KEY_REUSED"
+    status = 422  # the IETF httpapi draft's status for a key reused with another payload
+    default_message = (
+        "This Idempotency-Key was already used with a different operation or variables. "
+        "Send a new key for a new request."
+    )
+
+
+class IdempotencyKeyInUse(ApiError):
+    """The first request with this `Idempotency-Key` has not answered yet."""
+
+    code = "IDEMPOTENCY_KEY_IN_USE"
+    status = 409  # the draft's status for a concurrent request with the same key
+    default_message = (
+        "A request with this Idempotency-Key is still running. Retry with the same key "
+        "in a moment to get its response."
+    )
+
+
+class IdempotencyResponseLost(ApiError):
+    """The keyed mutation committed, but its response was never stored (the server
+    stopped in between): retrying cannot get it, and must not run the mutation again."""
+
+    code = "IDEMPOTENCY_RESPONSE_LOST"
+    status = 409
+    default_message = (
+        "The mutation sent with this Idempotency-Key was carried out, but its response "
+        "was lost. Read the current state instead of retrying."
+    )
+
+
 @dataclass(frozen=True)
 class Problem:
     """One user-actionable problem: a `UserErrorCode` name, a message and the input path."""

@@ -21,6 +21,12 @@ HTTP (GraphQL over HTTP, https://graphql.github.io/graphql-over-http/draft/):
   `application/json` it keeps the legacy 200 with `data: null`.
 - Every refusal made before GraphQL runs is a GraphQL-style body,
   `{"errors": [{"message", "extensions": {"code"}}]}`, in the negotiated media type.
+- A POST with an `Idempotency-Key` header goes through api/idempotency.py when it is a
+  mutation by a signed-in user: at most one execution per user and key for 24 hours, its
+  retries answered with the stored response. A malformed key is 400 `BAD_USER_INPUT`;
+  the key reused for another request is 422 `IDEMPOTENCY_KEY_REUSED`; a retry while the
+  first still runs is 409 `IDEMPOTENCY_KEY_IN_USE`, and one whose first committed but
+  never stored its response 409 `IDEMPOTENCY_RESPONSE_LOST`.
 
 WebSocket (`graphql-transport-ws` only), all limits from settings:
 - `connection_init` within `ws_init_timeout_s`, else 4408;
@@ -43,10 +49,12 @@ from contextlib import suppress
 from datetime import timedelta
 from functools import partial
 from json import JSONDecodeError
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import GraphQLError, get_operation_ast, parse
+from graphql import OperationType as GraphQLOperationType
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Message, Receive, Scope, Send
@@ -70,11 +78,13 @@ from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
-from api import auth, metrics, pubsub, shutdown, static
+from api import auth, idempotency, metrics, pubsub, shutdown, static
 from api.context import Context
-from api.errors import SlowConsumer
+from api.db import is_database_outage
+from api.errors import ApiError, DatabaseUnavailable, SlowConsumer
 from api.keepalive import Keepalive
 from api.settings import Settings
+from models import User
 from schema import pipeline
 from schema.live import HandOff
 from schema.pipeline import finish_live_result, live_error_result
@@ -125,11 +135,17 @@ class HTTPRefusal(HTTPException):
         self.headers = dict(headers or {})
 
 
+class SignedIn(NamedTuple):
+    token: str
+    user: User
+
+
 class GraphQLRequest(Request):
     """A Starlette request plus what the view decided about it on the way."""
 
     media_type: str = JSON
     request_error_status: int | None = None
+    signed_in: SignedIn | None = None  # looked up already (a keyed mutation's user)
 
 
 def preferred_media_type(accept: str | None) -> str:
@@ -489,12 +505,92 @@ class MentorshipGraphQL(GraphQL):
         request.media_type = preferred_media_type(request.headers.get("accept"))
         try:
             self._check_http(request)
-            response = await self.run(request)
+            key = request.headers.get(idempotency.HEADER)  # all that a request without pays
+            if key is None:
+                response = await self.run(request)
+                self._finish(request, response)
+            else:
+                response = await self._respond_keyed(request, key)
         except HTTPException as error:
             response = self._refusal(request, error)
-        else:
-            self._finish(request, response)
         await response(scope, receive, send)
+
+    async def _respond(self, request: GraphQLRequest) -> Response:
+        response = await self.run(request)
+        self._finish(request, response)
+        return response
+
+    async def _respond_keyed(self, request: GraphQLRequest, raw_key: str) -> Response:
+        """A request with an `Idempotency-Key`: a signed-in user's mutation runs at most
+        once per key (api/idempotency.py); anything else runs as usual."""
+        try:
+            keyed = await self._keyed_mutation(request, raw_key)
+            if keyed is None:
+                return await self._respond(request)
+            user_id, key, digest = keyed
+            return await idempotency.respond(
+                user_id,
+                key,
+                digest,
+                partial(self._respond, request),
+                self.settings.idempotency_wait_s,
+            )
+        except HTTPException:
+            raise
+        except ApiError as error:
+            status = getattr(error, "status", 400)
+            raise HTTPRefusal(status, error.message, code=error.code) from None
+        except Exception as error:
+            # The key's lookups run outside GraphQL: an outage is UNAVAILABLE here too.
+            if not is_database_outage(error):
+                raise
+            log.warning("database unavailable for an idempotent request: %r", error)
+            raise HTTPRefusal(
+                503, DatabaseUnavailable.default_message, code=DatabaseUnavailable.code
+            ) from None
+
+    async def _keyed_mutation(
+        self, request: GraphQLRequest, raw_key: str
+    ) -> tuple[int, str, str] | None:
+        """(user pk, key, request hash) for a signed-in user's mutation over POST; None
+        for anything else, which ignores the key: queries, a body that `run` refuses, an
+        anonymous `register` or `login` (no user to keep the key for), a bad token
+        (UNAUTHENTICATED, nothing written). A malformed key on a mutation is refused."""
+        if request.method != "POST":
+            return None
+        try:
+            data = self.decode_json(await request.body())
+        except ValueError:  # not JSON, not UTF-8: `run` refuses it
+            return None
+        if not isinstance(data, dict):
+            return None
+        query, name, variables = data.get("query"), data.get("operationName"), data.get("variables")
+        if not isinstance(query, str) or not isinstance(name, (str, type(None))):
+            return None
+        if not self._is_mutation(query, name):
+            return None
+        key = idempotency.checked_key(raw_key)  # BAD_USER_INPUT (400) when malformed
+        token = auth.bearer_token(request.headers.get("authorization"))
+        user = await auth.user_for_token(token) if token else None
+        if token is None or user is None:
+            return None
+        request.signed_in = SignedIn(token, user)  # the context needs no second lookup
+        return user.pk, key, idempotency.request_hash(query, name, variables)
+
+    def _is_mutation(self, query: str, operation_name: str | None) -> bool:
+        """Whether the document's operation is a mutation: from its plan when it has one,
+        else parsed (a document that does not parse, or names no operation, is not)."""
+        lane = pipeline.plans_of(self.schema)
+        if lane is not None:
+            plan = lane[1].get(query, operation_name)
+            if plan:
+                return plan.is_mutation
+        try:
+            document = parse(query, max_tokens=self.settings.max_tokens)
+        except GraphQLError:
+            return False
+        operation = get_operation_ast(document, operation_name)
+        return operation is not None and operation.operation is GraphQLOperationType.MUTATION
 
     def _limited(self, receive: Receive) -> Receive:
         """`receive`, refusing the request once its body passes max_body_bytes."""
@@ -661,12 +757,15 @@ class MentorshipGraphQL(GraphQL):
         if isinstance(request, Request):
             token = auth.bearer_token(request.headers.get("authorization"))
         # On a websocket the token arrives later, in connection_init (see on_ws_connect).
-        return Context(
+        context = Context(
             request=request,
             response=response,
             settings=self.settings,
             token=token,
         )
+        if isinstance(request, GraphQLRequest) and request.signed_in is not None:
+            context.sign_in(request.signed_in.user, request.signed_in.token)
+        return context
 
     async def process_result(
         self, request: Request, result: ExecutionResult

@@ -215,6 +215,10 @@ class Hub:
         entry = self._channels.get(channel)
         return len(entry.listeners) if entry is not None else 0
 
+    def channel_count(self) -> int:
+        """Channels this process listens on (for /metrics: a leak never comes back down)."""
+        return len(self._channels)
+
     def total(self) -> int:
         """Every live subscription in this process."""
         return sum(len(channel.listeners) for channel in self._channels.values())

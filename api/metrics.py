@@ -12,6 +12,10 @@ What is counted, and where:
   `python_gc_tracked_objects` when `METRICS_GC_OBJECTS` is on (`TrackedObjects`).
 - `http_requests_in_progress` and `http_responses_total{method,status}`: api/logs.py's
   middleware (probes and scrapes not included in progress).
+- `process_asyncio_tasks`, `hub_channels`, `hub_listeners`, `broadcast_channels` and
+  `database_connections`: counts read when scraped (`LiveCounts`), so that a leak of
+  tasks, subscribers or connections shows as a count that never comes back down
+  (tests/test_leaks.py). Per process: not exported in multiprocess mode.
 
 Operation names are labels, so their number is bounded: only the name of an operation
 that passed validation counts, at most `metrics_max_operation_names` distinct ones per
@@ -26,10 +30,12 @@ imported: the files are created as the metrics are.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -166,6 +172,79 @@ def count_tracked_objects(on: bool) -> None:
     elif not on and _tracked is not None:
         REGISTRY.unregister(_tracked)
         _tracked = None
+
+
+class LiveCounts:
+    """Counts of what a served process holds open, read at scrape time: each is a
+    `len()` of something the process keeps anyway (the event loop's task set walks its
+    tasks: about 1 ms at 10,000), so it costs nothing while nobody scrapes. One per
+    process, summing every serving app's bus (tests run several apps in one process)."""
+
+    def __init__(self) -> None:
+        self.buses: list[Any] = []
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        try:
+            tasks = len(asyncio.all_tasks())
+        except RuntimeError:  # scraped off the loop's thread: no loop, no tasks to count
+            tasks = 0
+        hubs = [bus.hub for bus in self.buses]
+        for name, doc, value in (
+            ("process_asyncio_tasks", "Live asyncio tasks on the event loop.", tasks),
+            (
+                "hub_channels",
+                "Channels the fan-out hub listens on.",
+                sum(hub.channel_count() for hub in hubs),
+            ),
+            (
+                "hub_listeners",
+                "Live subscriptions attached to the hub.",
+                sum(hub.total() for hub in hubs),
+            ),
+            (
+                "broadcast_channels",
+                "Channels the broadcast holds any state for.",
+                sum(bus.channel_count() for bus in self.buses),
+            ),
+            (
+                "database_connections",
+                "Open database connections (the asyncpg pool's size; 1 or 0 for SQLite).",
+                database_connections(),
+            ),
+        ):
+            yield GaugeMetricFamily(name, doc, value=value)
+
+
+def database_connections() -> int:
+    """Connections the ORM's default client holds open right now."""
+    from tortoise import connections
+
+    try:
+        client = connections.get("default")
+    except Exception:  # not initialised (or closed): nothing open
+        return 0
+    pool = getattr(client, "_pool", None)
+    if pool is not None and hasattr(pool, "get_size"):
+        return int(pool.get_size())
+    return 1 if getattr(client, "_connection", None) is not None else 0
+
+
+_live = LiveCounts()
+
+
+def count_live(bus: Any) -> Callable[[], None]:
+    """Count `bus`'s hub and broadcast in this process's /metrics; returns the undo."""
+    if not _live.buses:
+        REGISTRY.register(_live)
+    _live.buses.append(bus)
+
+    def undo() -> None:
+        if bus in _live.buses:
+            _live.buses.remove(bus)
+            if not _live.buses:
+                REGISTRY.unregister(_live)
+
+    return undo
 
 
 def exposition() -> bytes:

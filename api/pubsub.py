@@ -89,6 +89,10 @@ class PubSub:
         """How many subscriptions listen on `channel` in this process."""
         return self.hub.listener_count(channel)
 
+    def channel_count(self) -> int:
+        """Channels subscribed on the backend by this process (for /metrics)."""
+        return self._broadcast.channel_count()
+
 
 _current: PubSub | None = None
 

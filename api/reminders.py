@@ -1,7 +1,11 @@
-"""The background task that sends weekly check-in reminders, in every server process.
+"""The background task that sends weekly check-in reminders, in every server process,
+and deletes the idempotency keys whose 24 hours are over.
 
 Every worker runs it; the database decides which one sends each reminder (see
-`api.services.notifications.send_due_reminders`), so nothing is sent twice.
+`api.services.notifications.send_due_reminders`), so nothing is sent twice. Deleting the
+old keys is one indexed DELETE, harmless when two workers run it at once; nothing depends
+on it but the table's size (a key past its 24 hours is ignored, and a new use of it takes
+its row over).
 """
 
 from __future__ import annotations
@@ -11,14 +15,15 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
+from api.services import idempotency
 from api.services.notifications import send_due_reminders
 
 log = logging.getLogger(__name__)
 
 
 async def run_reminders(interval_s: float) -> None:
-    """Run a reminder pass every `interval_s` seconds, for ever; a failed pass is logged
-    and the next one tries again."""
+    """Run a reminder pass every `interval_s` seconds, for ever, then delete the expired
+    idempotency keys; a failed step is logged and the next pass tries again."""
     while True:
         await asyncio.sleep(interval_s)
         try:
@@ -28,6 +33,10 @@ async def run_reminders(interval_s: float) -> None:
         else:
             if sent:
                 log.info("sent check-in reminders to %d pairs", sent)
+        try:
+            await idempotency.delete_expired()
+        except Exception:
+            log.exception("deleting expired idempotency keys failed")
 
 
 @contextlib.asynccontextmanager

@@ -76,6 +76,9 @@ class Settings:
     rate_limit_user_per_minute: int = 60  # mutations per signed-in user
     rate_limit_ip_per_minute: int = 120  # mutations per client IP
     check_ins_per_pair_per_hour: int = 30  # per author, into one pair
+    # Idempotent retries (api/idempotency.py): how long a retry waits for the first
+    # request with its key to answer before IDEMPOTENCY_KEY_IN_USE.
+    idempotency_wait_s: float = 5.0
     # Matching and notifications: seconds between check-in reminder passes (0: off).
     reminder_interval_s: float = 300.0
 

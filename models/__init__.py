@@ -3,6 +3,7 @@
 from models.blocks import Block, LoginThrottle
 from models.events import PairEvent
 from models.groups import Group, GroupMembership
+from models.idempotency import IdempotencyKey
 from models.matching import MatchingWeight
 from models.notifications import CheckInReminder, Notification
 from models.pairs import CheckIn, Milestone, Pair
@@ -18,6 +19,7 @@ __all__ = [
     "CheckInReminder",
     "Group",
     "GroupMembership",
+    "IdempotencyKey",
     "LoginThrottle",
     "MatchingWeight",
     "Milestone",

@@ -31,7 +31,11 @@ class Query(PairQueries, ProgramQueries, GroupQueries, NodeQueries, UserQueries)
 
 
 @strawberry.type(
-    description="Changes. Each takes one `input` and returns a payload with `userErrors`."
+    description="Changes. Each takes one `input` and returns a payload with `userErrors`. "
+    "Sent over HTTP with an `Idempotency-Key` header (1-255 printable ASCII characters), a "
+    "signed-in user's mutation runs at most once per key for 24 hours: a retry of the same "
+    "request gets the first response, the key used for another request is "
+    "IDEMPOTENCY_KEY_REUSED, and a retry while the first still runs IDEMPOTENCY_KEY_IN_USE."
 )
 class Mutation(
     PairMutations,

@@ -2,6 +2,9 @@
 
 - An `ApiError` (UNAUTHENTICATED, NOT_FOUND, ...) keeps its message and code.
 - A parse, validation or variable-coercion error gets BAD_USER_INPUT.
+- A fault that says the database is unreachable or too slow (api/db.py's
+  `is_database_outage`) gets UNAVAILABLE with a message saying to retry; it is logged as
+  one warning line, not a traceback (an outage makes hundreds).
 - Anything else is an unexpected fault: the client sees "Unexpected error." with
   INTERNAL_SERVER_ERROR; the details go to the server log, and only there.
 """
@@ -15,7 +18,8 @@ from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 from strawberry.types import ExecutionContext
 
-from api.errors import ApiError
+from api.db import is_database_outage
+from api.errors import ApiError, DatabaseUnavailable
 
 log = logging.getLogger("api.errors")
 
@@ -32,14 +36,15 @@ class ErrorCodes(MaskErrors):
         super().__init__(should_mask_error=is_unexpected, error_message="Unexpected error.")
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        outage = is_database_outage(error.original_error)
         return GraphQLError(
-            message=self.error_message,
+            message=DatabaseUnavailable.default_message if outage else self.error_message,
             nodes=error.nodes,
             source=error.source,
             positions=error.positions,
             path=error.path,
             original_error=None,
-            extensions={"code": "INTERNAL_SERVER_ERROR"},
+            extensions={"code": DatabaseUnavailable.code if outage else "INTERNAL_SERVER_ERROR"},
         )
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
@@ -55,7 +60,13 @@ class ErrorCodes(MaskErrors):
 def log_faults(errors: list[GraphQLError], operation_name: str | None) -> None:
     """Log only faults: rule and input errors are the client's business, not ours."""
     for error in errors:
-        if is_unexpected(error):
+        if is_unexpected(error) and is_database_outage(error.original_error):
+            log.warning(
+                "database unavailable in %s: %r",
+                operation_name or "operation",
+                error.original_error,
+            )
+        elif is_unexpected(error):
             log.error(
                 "unexpected error in %s",
                 operation_name or "operation",

@@ -251,6 +251,9 @@ def test_mentee_sees_the_mentors_milestone_and_check_in_live(demo_server: str) -
     assert page["windowStateKept"]
     assert page["urlAfter"] == page["urlBefore"]
     assert page["urlBefore"].endswith(f"/app/pairs/{report['pairId']}")
+    # The milestone and the check-in each went out with a key of their own.
+    keys = report["mutationKeys"]
+    assert len(keys) == 2 and all(keys) and len(set(keys)) == 2, keys
 
 
 @pytest.mark.timeout(SCRIPT_TIMEOUT + 120)  # with the server start and the seed

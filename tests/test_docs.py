@@ -1,6 +1,7 @@
 """The docs stay true: every GraphQL block in docs/ validates against the schema, the
-admin guide runs end to end with its own variables, and the operations guide's settings
-table lists exactly the settings in api/settings.py, with their defaults."""
+admin guide runs end to end with its own variables, the client guide's retry with an
+`Idempotency-Key` runs as written, and the operations guide's settings table lists exactly
+the settings in api/settings.py, with their defaults."""
 
 from __future__ import annotations
 
@@ -287,3 +288,29 @@ def test_the_client_guide_names_every_subscription() -> None:
     assert sorted(rows) == fields
     words = {4: "four", 5: "five", 6: "six", 7: "seven"}
     assert f"There are {words[len(fields)]}:" in section
+
+
+def test_the_client_guides_retry_example_runs_once_and_answers_twice(api: Api) -> None:
+    """The `Idempotency-Key` request in "Retrying mutations safely", sent as written (with
+    a real token and pair): the second sending gets the first answer, and one check-in."""
+    [request] = [
+        text
+        for language, text in blocks(DOCS / "client-guide.md")
+        if language == "http" and "Idempotency-Key" in text
+    ]
+    head, body = request.split("\n\n", 1)
+    headers = dict(line.split(": ", 1) for line in head.splitlines()[1:])
+    assert head.splitlines()[0] == "POST /graphql HTTP/1.1"
+    story = api.story()
+    pair_id = api.pair(story.admin, story.mentor_sign_up, story.mentee_sign_up)["id"]
+    headers["Authorization"] = f"Bearer {story.mentee.token}"
+    content = body.strip().replace('"UGFpcjox"', json.dumps(pair_id))
+
+    first = api.client.post("/graphql", content=content, headers=headers)
+    again = api.client.post("/graphql", content=content, headers=headers)
+
+    assert first.json()["data"]["postCheckIn"]["userErrors"] == [], first.text
+    assert (again.status_code, again.content) == (first.status_code, first.content)
+    assert again.headers["idempotent-replayed"] == "true"
+    count = "query($id: ID!) { pair(id: $id) { checkInCount } }"
+    assert api.data(count, {"id": pair_id}, story.mentee.token)["pair"]["checkInCount"] == 1

@@ -14,6 +14,8 @@ TCP only: HTTP with httpx, subscriptions with raw `graphql-transport-ws` frames 
 4. Redis is stopped and restarted under a `pairEvents` subscriber while mutations go on:
    the client resubscribes with its last cursor and receives every event of the outage
    exactly once, in order. The catch-up time is measured and printed.
+5. The same check-in with one `Idempotency-Key`, sent four times at once through both
+   workers, is posted once, and every sender gets the same answer.
 
 Every wait is bounded, so a lost event fails the test instead of hanging it.
 """
@@ -925,3 +927,46 @@ async def test_redis_outage_every_event_arrives_once_after_resuming(
         await b.aclose()
         if not cluster.redis.running:
             cluster.redis.start()
+
+
+# --- 5. racing retries with one Idempotency-Key, through both workers ----------------------
+
+CHECK_IN_COUNT = "query($id: ID!) { pair(id: $id) { checkInCount } }"
+
+
+async def test_racing_retries_with_one_idempotency_key_through_both_workers_run_once(
+    cluster: Cluster,
+) -> None:
+    """The same keyed check-in sent four times at once, alternating the workers: one
+    posts it, the others wait on the key's row in PostgreSQL and answer with its response."""
+    rounds, racers = 5, 4
+    a, b = Http(cluster.a), Http(cluster.b)
+    try:
+        pair = await active_pair(a)
+        for n in range(rounds):
+            body = f"Sent four times at once, posted once ({n})."
+            request = {
+                "query": POST_CHECK_IN,
+                "variables": {"input": {"pairId": pair.pair_id, "body": body}},
+            }
+            headers = {
+                "Authorization": f"Bearer {pair.mentee}",
+                "Idempotency-Key": f"race-{n}-{secrets.token_hex(8)}",
+            }
+            responses = await asyncio.gather(
+                *(
+                    (a if i % 2 == 0 else b).client.post("/graphql", json=request, headers=headers)
+                    for i in range(racers)
+                )
+            )
+            assert {r.status_code for r in responses} == {200}, [r.text for r in responses]
+            assert len({r.content for r in responses}) == 1, [r.text for r in responses]
+            assert responses[0].json()["data"]["postCheckIn"]["checkIn"]["body"] == body
+            assert sum("idempotent-replayed" in r.headers for r in responses) == racers - 1
+
+        for http in (a, b):
+            count = await http.data(CHECK_IN_COUNT, {"id": pair.pair_id}, pair.mentee)
+            assert count["pair"]["checkInCount"] == rounds
+    finally:
+        await a.aclose()
+        await b.aclose()

@@ -23,13 +23,13 @@ from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q, Subquery
-from tortoise.transactions import in_transaction
 
 from api import auth
 from api.clock import now, today
 from api.errors import DomainError, require
 from api.ratelimit import RateLimited
 from api.services import pairs
+from api.services.transactions import in_transaction
 from api.settings import Settings
 from api.validation import EMAIL_MAX, NAME_MAX, FormatChecker
 from api.words import wait_words
@@ -155,7 +155,8 @@ async def logout(viewer: User, token_hash: str | None, all_sessions: bool) -> in
     tokens = AuthToken.filter(user_id=viewer.pk, revoked_at=None)
     if not all_sessions:
         tokens = tokens.filter(token_hash=token_hash or "")
-    return await tokens.update(revoked_at=now())
+    async with in_transaction():  # so that it records the idempotency key
+        return await tokens.update(revoked_at=now())
 
 
 # --- changing the password ---------------------------------------------------------------

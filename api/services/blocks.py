@@ -9,10 +9,9 @@ and silent: the ended pairs carry no reason, so the other person is not told why
 
 from __future__ import annotations
 
-from tortoise.transactions import in_transaction
-
 from api.errors import BadUserInput
 from api.services import access, pairs
+from api.services.transactions import in_transaction
 from models import Block, Pair, User
 
 

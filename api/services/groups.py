@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
-from tortoise.transactions import in_transaction
 
 from api.clock import now
 from api.errors import DomainError, require
 from api.services import access
+from api.services.transactions import in_transaction
 from api.validation import NAME_MAX, TEXT_MAX, FormatChecker
 from models import Group, GroupMembership, Program, SignUp, User
 from models.enums import GroupCategory, GroupRole, SignUpStatus

@@ -21,13 +21,13 @@ from typing import Any
 
 import numpy as np
 from scipy import sparse
-from tortoise.transactions import in_transaction
 
 from api import words
 from api.errors import BadUserInput, DomainError, Problem
 from api.services import access
 from api.services import signups as signups_service
 from api.services.engagement import Engagement, describe, engagement_of
+from api.services.transactions import in_transaction
 from api.validation import LIST_MAX, FormatChecker
 from models import Answer, Block, MatchingWeight, Program, SignUp, SignUpQuestion, User
 from models.enums import MentorshipRole, QuestionKind, SignUpStatus

@@ -17,10 +17,10 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
-from tortoise.transactions import in_transaction
 
 from api import clock, pubsub
 from api.errors import BadUserInput, NotFound
+from api.services.transactions import in_transaction
 from api.validation import LIST_MAX
 from models import CheckInReminder, Notification, Pair, User
 from models.enums import NotificationKind, PairStatus
@@ -69,7 +69,8 @@ async def mark_read(viewer: User, pks: Sequence[int]) -> list[Notification]:
     owned = await Notification.filter(pk__in=wanted, user_id=viewer.pk).values_list("id", flat=True)
     if len(owned) != len(wanted):
         raise NotFound()
-    await Notification.filter(pk__in=wanted, read_at=None).update(read_at=clock.now())
+    async with in_transaction():  # so that it records the idempotency key
+        await Notification.filter(pk__in=wanted, read_at=None).update(read_at=clock.now())
     rows = {n.pk: n for n in await Notification.filter(pk__in=wanted)}
     return [rows[pk] for pk in wanted]
 

@@ -12,11 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tortoise.expressions import F, Q
-from tortoise.transactions import in_transaction
 
 from api.clock import now
 from api.errors import BadUserInput, DomainError, NotFound, Problem, require
 from api.services import access, events, fanout, flood, notifications, sql
+from api.services.transactions import in_transaction
 from api.validation import CHECK_IN_MAX, LIST_MAX, REASON_MAX, FormatChecker
 from models import CheckIn, Milestone, Notification, Pair, PairEvent, ProgramStep, SignUp, User
 from models.enums import MentorshipRole, NotificationKind, PairEventKind, PairStatus, SignUpStatus

@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from tortoise.transactions import in_transaction
-
 from api.errors import BadUserInput, require
 from api.program_templates import TEMPLATES
 from api.services import access, matching
+from api.services.transactions import in_transaction
 from api.validation import LIST_MAX, TEXT_MAX, TITLE_MAX, FormatChecker
 from models import Program, ProgramStep, SignUpQuestion, User
 from models.enums import MentorshipRole, MilestoneKind, ProgramStatus, ProgramTemplate, QuestionKind
@@ -216,7 +215,8 @@ async def change_status(viewer: User, program_pk: int, target: ProgramStatus) ->
         "INVALID_TRANSITION",
         _transition_refusal(source, target),
     )
-    changed = await Program.filter(pk=program.pk, status=source).update(status=target)
-    require(changed == 1, "INVALID_TRANSITION", "The program changed meanwhile; reload it.")
+    async with in_transaction():  # so that it records the idempotency key
+        changed = await Program.filter(pk=program.pk, status=source).update(status=target)
+        require(changed == 1, "INVALID_TRANSITION", "The program changed meanwhile; reload it.")
     program.status = target
     return program

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import date
 
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 from api.clock import now, today
 from api.errors import BadUserInput, DomainError, Forbidden, NotFound, require
 from api.services import access, matching
+from api.services.transactions import in_transaction
 from api.validation import LIST_MAX, TEXT_MAX, FormatChecker
 from models import Answer, Program, SignUp, SignUpQuestion, User
 from models.enums import MentorshipRole, ProgramStatus, QuestionKind, SignUpStatus
@@ -139,14 +139,15 @@ async def withdraw_sign_up(viewer: User, sign_up_pk: int) -> SignUp:
     record = await access.visible_sign_up(viewer, sign_up_pk)
     if record.user_id != viewer.pk:
         raise Forbidden("Only the person who signed up may withdraw.")
-    changed = await SignUp.filter(pk=record.pk, status=SignUpStatus.PENDING).update(
-        status=SignUpStatus.WITHDRAWN, live=None, withdrawn_at=now()
-    )
-    require(
-        changed == 1,
-        "SIGN_UP_NOT_PENDING",
-        "Only a pending sign-up can be withdrawn; end the pair instead.",
-        ["signUpId"],
-    )
+    async with in_transaction():  # so that it records the idempotency key
+        changed = await SignUp.filter(pk=record.pk, status=SignUpStatus.PENDING).update(
+            status=SignUpStatus.WITHDRAWN, live=None, withdrawn_at=now()
+        )
+        require(
+            changed == 1,
+            "SIGN_UP_NOT_PENDING",
+            "Only a pending sign-up can be withdrawn; end the pair instead.",
+            ["signUpId"],
+        )
     await record.refresh_from_db()
     return record

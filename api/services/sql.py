@@ -14,6 +14,9 @@ needs. `run` executes it:
 - **PostgreSQL**: the statements in one Tortoise transaction on one pooled connection,
   with `FOR UPDATE` where the script asks for a lock.
 
+Either way, the transaction of a keyed mutation claims its idempotency key first, as
+every service transaction does (api/services/transactions.py).
+
 Each statement is logged on `tortoise.db_client` at DEBUG, as Tortoise logs its own, so
 the statement counts in tests stay honest. Parameters are Python values: Tortoise's
 SQLite adapters store datetimes as it does (`isoformat(" ")`), asyncpg takes them as
@@ -30,7 +33,8 @@ from typing import Any, TypeVar
 
 from tortoise import connections
 from tortoise.exceptions import IntegrityError, OperationalError
-from tortoise.transactions import in_transaction
+
+from api.services.transactions import PendingKey, in_transaction, unclaimed_key
 
 T = TypeVar("T")
 Rows = list[dict[str, Any]]
@@ -61,17 +65,23 @@ async def run(script: Callable[[], Script[T]]) -> T:
     """Run a fresh `script()` as one transaction on the default connection."""
     client = connections.get("default")
     if client.capabilities.dialect == "sqlite":
-        return await _run_sqlite(client, script)
+        return await _run_sqlite(client, script, unclaimed_key())
     return await _run_statements(client.capabilities.dialect, script)
 
 
-async def _run_sqlite(client: Any, script: Callable[[], Script[T]]) -> T:
+async def _run_sqlite(client: Any, script: Callable[[], Script[T]], key: PendingKey | None) -> T:
     log = client.log
+    # Made here: the thread below must not read the context (see the module's doc).
+    claim = key.claim_statement("sqlite") if key is not None else None
 
     def transaction() -> T:
         db: sqlite3.Connection = client._connection._conn
         db.execute("BEGIN")
         try:
+            if claim is not None:
+                log.debug("%s: %s", *claim)
+                if not db.execute(*claim).fetchall():
+                    raise key.refuse()  # type: ignore[union-attr]  # claim means a key
             steps = script()
             rows: Rows | None = None
             while True:
@@ -93,11 +103,14 @@ async def _run_sqlite(client: Any, script: Callable[[], Script[T]]) -> T:
         await client.create_connection(with_db=True)
     try:
         async with client._lock:  # the lock Tortoise's own transactions take
-            return await client._connection._execute(transaction)
+            result = await client._connection._execute(transaction)
     except sqlite3.IntegrityError as error:
         raise IntegrityError(error) from error
     except sqlite3.OperationalError as error:
         raise OperationalError(error) from error
+    if key is not None:
+        key.claimed = True  # committed, with the key's row
+    return result
 
 
 async def _run_statements(dialect: str, script: Callable[[], Script[T]]) -> T:

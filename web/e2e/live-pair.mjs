@@ -59,6 +59,16 @@ main("live-pair", async (browser, report) => {
   );
   const checkInsBefore = await mentee.getByTestId("check-in").count();
 
+  // Every mutation the app sends carries a fresh Idempotency-Key (src/client.ts).
+  const mutationKeys = [];
+  mentor.on("request", (request) => {
+    if (request.method() !== "POST" || !request.url().endsWith("/graphql")) return;
+    const { query } = JSON.parse(request.postData() ?? "{}");
+    if (query?.trimStart().startsWith("mutation")) {
+      mutationKeys.push(request.headers()["idempotency-key"] ?? null);
+    }
+  });
+
   // The mentor marks the first open milestone done...
   const todo = mentor.locator('[data-testid="milestone"][data-state="todo"]').first();
   const milestoneId = await todo.getAttribute("data-milestone-id");
@@ -100,6 +110,7 @@ main("live-pair", async (browser, report) => {
     latencyMs: { milestone: milestoneMs, checkIn: checkInMs },
     completed: { before: completedBefore, after: completedAfter },
     checkIns: { before: checkInsBefore, after: checkInsAfter },
+    mutationKeys,
     menteePage: {
       urlBefore: menteeUrl,
       urlAfter: mentee.url(),

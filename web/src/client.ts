@@ -1,7 +1,15 @@
 // One urql client per token: queries and mutations over HTTP POST, subscriptions over
 // a graphql-ws (graphql-transport-ws) socket on the same origin and path.
 import { createClient as createSocket, type Client as Socket } from "graphql-ws";
-import { Client, cacheExchange, fetchExchange, subscriptionExchange } from "urql";
+import {
+  Client,
+  cacheExchange,
+  fetchExchange,
+  makeOperation,
+  mapExchange,
+  subscriptionExchange,
+  type Operation,
+} from "urql";
 
 export const GRAPHQL_PATH = "/graphql";
 
@@ -12,6 +20,27 @@ export function websocketUrl(location: Location = window.location): string {
 }
 
 export type LiveStatus = "connecting" | "live" | "offline";
+
+/** Every mutation goes out with a fresh Idempotency-Key: sent again with the same key
+ * (the same operation retried), the server answers with the first response instead of
+ * running it twice (docs/client-guide.md, "Retrying mutations safely"). */
+function withIdempotencyKey(operation: Operation): Operation {
+  if (operation.kind !== "mutation") return operation;
+  const options = operation.context.fetchOptions;
+  const init = (typeof options === "function" ? options() : options) ?? {};
+  const headers = new Headers(init.headers);
+  headers.set("idempotency-key", randomKey());
+  return makeOperation(operation.kind, operation, {
+    ...operation.context,
+    fetchOptions: { ...init, headers },
+  });
+}
+
+/** 128 random bits as hex (crypto.randomUUID needs a secure context; this does not). */
+function randomKey(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
 
 export interface ApiClient {
   token: string | null;
@@ -39,6 +68,7 @@ export function createApiClient(
     fetchOptions: () => (token ? { headers: { authorization: `Bearer ${token}` } } : {}),
     exchanges: [
       cacheExchange,
+      mapExchange({ onOperation: withIdempotencyKey }),
       fetchExchange,
       subscriptionExchange({
         forwardSubscription(request) {
