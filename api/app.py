@@ -5,7 +5,8 @@ The transport's hardening lives in api/graphql.py. Here: CORS for the browser or
 empty, no CORS headers at all, so only same-origin pages and non-browser clients call.
 Operability (docs/operations.md): /healthz and /readyz (api/health.py), /metrics
 (api/metrics.py), a request id and an access line per request (api/logs.py), and the
-graceful stop that closes websockets first (api/shutdown.py).
+graceful stop that closes websockets first (api/shutdown.py). Security headers on every
+HTTP response (api/security.py), outermost.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 from tortoise import Tortoise
 
-from api import auth, health, idempotency, logs, metrics, runtime, shutdown, static
+from api import auth, health, idempotency, logs, metrics, runtime, security, shutdown, static
 from api import pubsub as pubsub_module
 from api.db import tortoise_config
 from api.graphql import PREFLIGHT_HEADERS, MentorshipGraphQL
@@ -43,9 +44,11 @@ class App(Starlette):
     exception middleware, the router and its route (none of which acts on a websocket
     here) cost about 1.5 KiB per connection (`make bench`, (d)). The GraphQL websocket
     goes through what does act on it, the request id and access line
-    (api/logs.py), and nothing else; every other scope takes Starlette's stack."""
+    (api/logs.py), and nothing else; every other scope takes Starlette's stack, inside
+    the security headers (api/security.py)."""
 
     websocket_app: ASGIApp | None = None  # create_app sets it
+    behind_tls: bool = False  # create_app sets it: HSTS on every response
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -57,6 +60,13 @@ class App(Starlette):
             await self.websocket_app(scope, receive, send)
             return
         await super().__call__(scope, receive, send)
+
+    def build_middleware_stack(self) -> ASGIApp:
+        """Starlette's stack inside the security headers: outside its error middleware,
+        so that a 500 carries them too."""
+        return security.SecurityHeadersMiddleware(
+            super().build_middleware_stack(), behind_tls=self.behind_tls
+        )
 
 
 def _route_path(scope: Scope) -> str:
@@ -146,6 +156,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         lifespan=lifespan,
     )
     app.websocket_app = logs.RequestContextMiddleware(graphql)
+    app.behind_tls = settings.behind_tls
     app.state.settings = settings
     app.state.drain = graphql.drain
     app.state.schema = graphql.schema  # its plan cache, for tests (schema/plan.py)

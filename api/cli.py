@@ -1,4 +1,4 @@
-"""`python -m api serve | migrate | seed-demo | export-schema`."""
+"""`python -m api serve | migrate | seed-demo | export-schema | backup`."""
 
 from __future__ import annotations
 
@@ -165,6 +165,17 @@ def _export_schema(output: str | None) -> None:
         sys.stdout.write(sdl)
 
 
+def _backup(settings: Settings, target: str) -> None:
+    """One line: what was copied where, or why not (exit status 1)."""
+    from api.backup import BackupError, backup
+
+    try:
+        done = backup(settings.database_url, Path(target))
+    except BackupError as error:
+        sys.exit(str(error))
+    print(done)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m api", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -176,6 +187,13 @@ def main(argv: list[str] | None = None) -> None:
     )
     export = commands.add_parser("export-schema", help="Print the GraphQL SDL.")
     export.add_argument("--output", help="Write the SDL to this file instead of stdout.")
+    backup = commands.add_parser(
+        "backup",
+        help="Copy the SQLite database to FILE, consistently, while the server runs.",
+    )
+    backup.add_argument(
+        "file", metavar="FILE", help="Where to write the copy (replaced if it exists)."
+    )
     args = parser.parse_args(argv)
 
     settings = Settings.from_env()
@@ -192,3 +210,5 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.run(_seed(settings, args.if_empty))
     elif args.command == "export-schema":
         _export_schema(args.output)
+    elif args.command == "backup":
+        _backup(settings, args.file)

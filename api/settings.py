@@ -32,6 +32,7 @@ class Settings:
     port: int = 8000
     workers: int = 1
     allowed_origins: tuple[str, ...] = field(default_factory=tuple)
+    behind_tls: bool = False  # clients reach us over https (a proxy's TLS): send HSTS
     debug: bool = False
     log_level: str = ""  # empty: "debug" when DEBUG is on, else "info"
     # Operability (docs/operations.md): log lines, /metrics, and how long a stop may take.

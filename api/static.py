@@ -7,6 +7,10 @@ own page loads from unpkg.com, and the page keeps the same subresource-integrity
 An installed wheel carries its own copy of them and of the built app (api/webfiles.py).
 Without them (no npm at install or wheel-build time) the page loads them from the CDN,
 which needs the internet, and the server logs a warning saying so once at startup.
+
+Each page carries its Content-Security-Policy (api/security.py): our own files and the
+hashes of its inline code; the GraphiQL page names the CDN's files only when it loads
+them from there.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import functools
 import hashlib
 import json
 import logging
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -30,6 +35,7 @@ from starlette.responses import (
 from starlette.routing import BaseRoute, Route
 
 from api import webfiles
+from api.security import CSP, page_policy
 from api.webfiles import ASSETS, SCRIPTS, STYLESHEETS, Asset
 
 log = logging.getLogger("api.static")
@@ -40,6 +46,7 @@ ASSETS_PATH = "/graphql/assets/"
 CDN = "https://unpkg.com/"
 IMMUTABLE = {"cache-control": "public, max-age=31536000, immutable"}
 NO_CACHE = {"cache-control": "no-cache"}
+NONCE_MARK = "{{csp_nonce}}"  # in api/graphiql.html
 
 
 @dataclass(frozen=True)
@@ -114,9 +121,34 @@ def graphiql_html(local: bool) -> str:
     )
 
 
-def graphiql_page() -> HTMLResponse:
-    """Our GraphiQL page (GET /graphql from a browser): sign-in form, example query."""
-    return HTMLResponse(graphiql_html(graphiql_files().local), headers=NO_CACHE)
+@functools.cache
+def graphiql_policy(local: bool) -> str:
+    """The page's CSP, with NONCE_MARK for the response's nonce. GraphiQL's stylesheet
+    carries its fonts and icons as data: URLs, and the page's icon is one. The nonce
+    admits the <style> elements the page's scripts make (api/graphiql.html says why).
+    From the CDN: exactly the files the page names (each also pinned by its integrity
+    hash), nothing else from that host."""
+    cdn = () if local else tuple(CDN + asset.spec for asset in ASSETS)
+    return page_policy(
+        graphiql_html(local),
+        scripts=[url for url in cdn if not url.endswith(".css")],
+        styles=[f"'nonce-{NONCE_MARK}'", *(url for url in cdn if url.endswith(".css"))],
+        images=["data:"],
+        fonts=["data:"],
+    )
+
+
+def graphiql_page(local: bool | None = None) -> HTMLResponse:
+    """Our GraphiQL page (GET /graphql from a browser): sign-in form, example query; its
+    files from here when they are installed (`local`), else from the CDN. A fresh nonce
+    per response, in the page and in its CSP."""
+    if local is None:
+        local = graphiql_files().local
+    nonce = secrets.token_urlsafe(18)
+    policy = graphiql_policy(local).replace(NONCE_MARK, nonce)
+    return HTMLResponse(
+        graphiql_html(local).replace(NONCE_MARK, nonce), headers={**NO_CACHE, CSP: policy}
+    )
 
 
 async def graphiql_asset(request: Request) -> Response:
@@ -127,8 +159,10 @@ async def graphiql_asset(request: Request) -> Response:
 
 
 APP_NOT_BUILT = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Example app not built</title></head>
-<body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 2rem auto">
+<html lang="en"><head><meta charset="utf-8"><title>Example app not built</title>
+<style>body { font-family: system-ui, sans-serif; max-width: 40rem; margin: 2rem auto }</style>
+</head>
+<body>
 <h1>The example pair app is not built</h1>
 <p>This server serves <code>web/dist</code> at <code>/app/</code>, and it is not there.
 Build it with Node.js 20.19+ and npm:</p>
@@ -142,24 +176,43 @@ build it again in a checkout where npm is present.</p>
 """
 
 
+APP_NOT_BUILT_HEADERS = {**NO_CACHE, CSP: page_policy(APP_NOT_BUILT)}
+
+
+@functools.lru_cache(maxsize=4)
+def _app_policy(index: Path, mtime_ns: int, size: int) -> str:
+    """The built index.html's CSP, computed again when a build replaces the file."""
+    return page_policy(index.read_text(encoding="utf-8"))
+
+
+def _index_response(index: Path) -> Response:
+    """The app's page with its CSP, or how to build it."""
+    try:
+        stat = index.stat()
+    except OSError:
+        return HTMLResponse(APP_NOT_BUILT, status_code=404, headers=APP_NOT_BUILT_HEADERS)
+    policy = _app_policy(index, stat.st_mtime_ns, stat.st_size)
+    return FileResponse(index, headers={**NO_CACHE, CSP: policy})
+
+
 def app_endpoint(dist: Path):
     """Files of the built app, and index.html for every other path (client-side routes)."""
     root = dist.resolve()
+    index = root / "index.html"
 
     async def serve_app(request: Request) -> Response:
-        index = root / "index.html"
         if not index.is_file():
-            return HTMLResponse(APP_NOT_BUILT, status_code=404, headers=NO_CACHE)
+            return HTMLResponse(APP_NOT_BUILT, status_code=404, headers=APP_NOT_BUILT_HEADERS)
         relative = request.path_params.get("path", "")
         if relative:
             candidate = (root / relative).resolve()
-            if candidate.is_relative_to(root) and candidate.is_file():
+            if candidate != index and candidate.is_relative_to(root) and candidate.is_file():
                 # Vite puts content-hashed names under assets/: they never change.
                 cached = relative.startswith("assets/")
                 return FileResponse(candidate, headers=IMMUTABLE if cached else NO_CACHE)
-            if "." in PurePosixPath(relative).name:
+            if candidate != index and "." in PurePosixPath(relative).name:
                 return PlainTextResponse("Not Found", status_code=404)
-        return FileResponse(index, headers=NO_CACHE)
+        return _index_response(index)
 
     return serve_app
 
@@ -181,4 +234,12 @@ def routes(dist: Path | None = None) -> list[BaseRoute]:
     ]
 
 
-__all__ = ["ASSETS", "Asset", "graphiql_files", "graphiql_html", "graphiql_page", "routes"]
+__all__ = [
+    "ASSETS",
+    "Asset",
+    "graphiql_files",
+    "graphiql_html",
+    "graphiql_page",
+    "graphiql_policy",
+    "routes",
+]

@@ -10,6 +10,11 @@ Without Chromium, Node.js, web/node_modules or the built app (`make install` bui
 when npm is present) the browser tests skip and say why; with REQUIRE_BROWSER=1 (CI)
 they fail instead.
 
+Each page runs under the Content-Security-Policy the server sends (api/security.py): a
+script fails on any `securitypolicyviolation` event, and shows that a script and a style
+injected through the DOM are refused. The CDN fallback's page is tried too, its files
+answered from the server's copies.
+
 The tests above the browser ones need no browser: the page's CDN fallback and the
 /app/ answers when the app is not built.
 """
@@ -179,10 +184,13 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
 
 
-def _run_script(name: str, base_url: str) -> dict[str, Any]:
-    """Run web/e2e/<name>.mjs against the server; its JSON report (last stdout line)."""
+def _run_script(name: str, base_url: str, **extra_env: str) -> dict[str, Any]:
+    """Run web/e2e/<name>.mjs against the server; its JSON report (last stdout line),
+    checked for what every script must show: nothing asked of another host, no error in
+    a page, and every document under a strict Content-Security-Policy (api/security.py)
+    that nothing the page did ran into."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ, BASE_URL=base_url, ARTIFACTS_DIR=str(ARTIFACTS))
+    env = dict(os.environ, BASE_URL=base_url, ARTIFACTS_DIR=str(ARTIFACTS), **extra_env)
     env["CHROMIUM_PATH"] = str(CHROMIUM)
     try:
         done = subprocess.run(
@@ -202,12 +210,30 @@ def _run_script(name: str, base_url: str) -> dict[str, Any]:
         pytest.fail(
             f"{name}.mjs printed no report (exit {done.returncode}):\n{done.stdout}\n{done.stderr}"
         )
-    assert report["ok"], f"{name}.mjs failed: {report.get('error')}\n{done.stderr}"
+    assert report["ok"], (
+        f"{name}.mjs failed: {report.get('error')}\n"
+        f"CSP violations: {report.get('cspViolations')}\n{done.stderr}"
+    )
     assert done.returncode == 0
     for path in report["screenshots"]:
         assert Path(path).stat().st_size > 0
         print(f"screenshot: {path}")
+    assert report["blocked"] == [], f"{name}.mjs: the page asked for something outside the server"
+    assert report["errors"] == []
+    assert report["cspViolations"] == [], "the Content-Security-Policy refused what a page needs"
+    assert report["documentPolicies"], "no document was loaded"
+    for document in report["documentPolicies"]:
+        policy = document["policy"] or ""
+        assert "default-src 'none'" in policy and "script-src 'self'" in policy, document
+        assert "unsafe-inline" not in policy and "unsafe-eval" not in policy, document
+        assert "frame-ancestors 'none'" in policy, document
     return report
+
+
+def _assert_foreign_code_refused(report: dict[str, Any]) -> None:
+    """The page's probe: a script and a <style> added through the DOM did not apply."""
+    assert report["probe"]["ran"] == {"script": False, "style": False}
+    assert report["probe"]["refused"] == ["script-src-elem", "style-src-elem"]
 
 
 @pytest.mark.timeout(SCRIPT_TIMEOUT + 120)  # with the server start and the seed
@@ -216,8 +242,6 @@ def test_mentee_sees_the_mentors_milestone_and_check_in_live(demo_server: str) -
     report = _run_script("live-pair", demo_server)
     print(f"live update latency (ms): {report['latencyMs']}")
 
-    assert report["blocked"] == [], "the app asked for something outside the server"
-    assert report["errors"] == []
     # The mentor's milestone and check-in reached the mentee's open page...
     assert report["completed"]["after"] == report["completed"]["before"] + 1
     assert report["checkIns"]["after"] == report["checkIns"]["before"] + 1
@@ -240,8 +264,9 @@ def test_a_newcomer_signs_up_for_a_program_in_the_app(demo_server: str) -> None:
     up again, get paired by the admin (over the API), and see the pair arrive live."""
     report = _run_script("sign-up", demo_server)
 
-    assert report["blocked"] == [], "the app asked for something outside the server"
-    assert report["errors"] == []
+    _assert_foreign_code_refused(report)
+    # The token is in sessionStorage (docs/client-guide.md), nothing in localStorage.
+    assert report["storage"] == {"local": [], "session": ["mentorship.token"]}
     assert report["programTitle"] == "Career Advancement Mentorship"
     assert report["missingBefore"] >= 3  # every required question of a mentee
     assert report["chosen"] == 3  # topics, ways to meet, times: the choice questions
@@ -280,8 +305,49 @@ def test_graphiql_runs_a_query_with_a_token_offline(demo_server: str) -> None:
     report = _run_script("graphiql", demo_server)
 
     assert report["assets"] == "local"
-    assert report["blocked"] == [], "GraphiQL asked for something outside the server"
-    assert report["errors"] == []
+    assert report["cdnRequests"] == []
+    _assert_graphiql_works(report)
+    # Its subscription went over the websocket to the same host, which connect-src allows.
+    socket = report["websocket"]
+    assert socket["url"] == demo_server.replace("http", "ws", 1) + "/graphql"
+    assert socket["sent"] == ["connection_init", "subscribe"]
+    assert socket["received"] == ["connection_ack"]
+
+
+@pytest.mark.timeout(SCRIPT_TIMEOUT + 120)  # with the server start and the seed
+@pytest.mark.one_python
+def test_graphiql_from_the_cdn_runs_under_its_own_policy(demo_server: str, tmp_path: Path) -> None:
+    """The page as the server sends it when GraphiQL's files are not installed: the CDN's
+    files (answered from the server's copies, the internet being closed) load under the
+    policy that names them, and GraphiQL works."""
+    if problem := static.graphiql_files().problem:
+        _unavailable(f"GraphiQL's files are not installed (the CDN's are served from them): {problem}")  # fmt: skip
+    page = static.graphiql_page(local=False)
+    cdn_page = tmp_path / "cdn-page.json"
+    cdn_page.write_text(
+        json.dumps(
+            {"html": bytes(page.body).decode(), "policy": page.headers["content-security-policy"]}
+        )
+    )
+    report = _run_script("graphiql", demo_server, GRAPHIQL_CDN_PAGE=str(cdn_page))
+
+    assert report["assets"] == "cdn"
+    assert sorted(report["cdnRequests"]) == sorted(
+        f"https://unpkg.com/{asset.spec}" for asset in static.ASSETS
+    )
+    _assert_graphiql_works(report)
+
+
+def _assert_graphiql_works(report: dict[str, Any]) -> None:
+    """Signed in, ran the example query, opened a dialog and the Explorer, under the CSP."""
+    _assert_foreign_code_refused(report)
+    # The settings dialog's scroll lock, a <style> GraphiQL adds, applied (by nonce).
+    assert report["dialogScrollLocked"]
+    # The token, with GraphiQL's tabs and history, is in this tab's sessionStorage only,
+    # which a reload keeps.
+    assert report["storage"]["local"] == []
+    assert "graphiql:headers" in report["storage"]["session"]
+    assert report["statusAfterReload"].startswith("Signed in as Ada Admin")
     assert report["status"].startswith("Signed in as Ada Admin")
     assert json.loads(report["headers"])["Authorization"].startswith("Bearer ")
     assert "query Explore" in report["exampleQuery"]

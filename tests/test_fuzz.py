@@ -601,7 +601,7 @@ def json_values(world: World, type_: graphql.GraphQLInputType, depth: int = 0) -
             "ID": mostly(ids(world), huge_ints),
             "String": texts(world),
             "Int": mostly(st.integers(-5, 105), huge_ints),
-            "Float": st.floats(allow_nan=False),
+            "Float": st.floats(allow_nan=False, allow_infinity=False),  # JSON has neither
             "Boolean": st.booleans(),
             "Date": dates(),
             "DateTime": dates(),

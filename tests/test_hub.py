@@ -107,13 +107,21 @@ def _waiting_chain(api: Api) -> list[str]:
 def test_an_idle_websocket_waits_in_no_layer_that_does_not_act_on_it(api: Api) -> None:
     """A connection lives for hours, and each layer it came through is a suspended frame
     it holds: the GraphQL websocket skips Starlette's error and exception middleware and
-    its router (api/app.py), and keeps the request id and access line (api/logs.py)."""
+    its router (api/app.py), and the security headers, and keeps the request id and access
+    line (api/logs.py)."""
     with api.client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as ws:
         assert Subscriptions(ws).init(None)["type"] == "connection_ack"
         chain = _waiting_chain(api)
         assert chain, "the connection's task was found"
         layers = " > ".join(chain)
-        for skipped in ("ServerErrorMiddleware", "ExceptionMiddleware", "Router", "Route."):
+        skipped_layers = (
+            "SecurityHeadersMiddleware",  # api/security.py: no headers to add to a websocket
+            "ServerErrorMiddleware",
+            "ExceptionMiddleware",
+            "Router",
+            "Route.",
+        )
+        for skipped in skipped_layers:
             assert skipped not in layers, layers
         assert "RequestContextMiddleware.__call__" in layers
         # The handshake's answer still carries the request id.

@@ -33,18 +33,83 @@ export async function launch() {
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS, timeout: 30_000 });
 }
 
-/** A context whose requests may reach only `baseUrl`'s host; `blocked` collects the rest. */
-export async function offlineContext(browser, baseUrl, blocked) {
+/**
+ * A context whose requests may reach only `baseUrl`'s host: `report.blocked` collects the
+ * rest. Its pages' Content-Security-Policy violations go to `report.cspViolations` (the
+ * `securitypolicyviolation` events, from a script that runs before the page's own), and
+ * each document's policy to `report.documentPolicies`, so a test sees the policy was
+ * there and that nothing the page needs broke it.
+ */
+export async function offlineContext(browser, baseUrl, report) {
   const allowed = new URL(baseUrl).host;
   const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
   context.setDefaultTimeout(10_000);
   await context.route("**/*", (route) => {
     const url = new URL(route.request().url());
     if (url.protocol === "data:" || url.host === allowed) return route.continue();
-    blocked.push(route.request().url());
+    report.blocked.push(route.request().url());
     return route.abort("internetdisconnected");
   });
+  await context.exposeBinding("__reportCspViolation", ({ page }, violation) => {
+    report.cspViolations.push({ page: page?.url(), ...violation });
+  });
+  await context.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (event) => {
+      window.__reportCspViolation({
+        directive: event.effectiveDirective,
+        blocked: event.blockedURI,
+        source: `${event.sourceFile}:${event.lineNumber}`,
+        sample: event.sample,
+        disposition: event.disposition,
+      });
+    });
+  });
+  context.on("response", (response) => {
+    if (response.request().resourceType() === "document") {
+      const policy = response.headers()["content-security-policy"] ?? null;
+      report.documentPolicies.push({ url: response.url(), policy });
+    }
+  });
   return context;
+}
+
+/**
+ * Proof that the page's policy is in force: a script and a <style> the page did not
+ * bring (added through the DOM, as an injection would) are refused. Their violations,
+ * and the console's two lines about them, are taken out of `report.cspViolations` and
+ * `report.errors`, which keep only unexpected ones.
+ */
+export async function probeForeignCode(page, report) {
+  const before = report.cspViolations.length;
+  const errorsBefore = report.errors.length;
+  const refusedLines = () =>
+    report.errors.slice(errorsBefore).filter((line) => line.includes("Content Security Policy"));
+  const ran = await page.evaluate(async () => {
+    window.__probeRan = false;
+    const script = document.createElement("script");
+    script.textContent = "window.__probeRan = true";
+    document.body.append(script);
+    const holder = document.createElement("div");
+    holder.innerHTML = "<style>body { outline: 3px solid rgb(255, 0, 0) }</style>";
+    document.body.append(holder);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const styled = getComputedStyle(document.body).outlineStyle === "solid";
+    script.remove();
+    holder.remove();
+    return { script: window.__probeRan, style: styled };
+  });
+  const deadline = Date.now() + 5_000;
+  while (
+    (report.cspViolations.length < before + 2 || refusedLines().length < 2) &&
+    Date.now() < deadline
+  ) {
+    await page.waitForTimeout(50);
+  }
+  const refused = report.cspViolations.splice(before).map((v) => v.directive);
+  const probeLines = refusedLines();
+  const others = report.errors.splice(errorsBefore).filter((l) => !probeLines.includes(l));
+  report.errors.push(...others);
+  return { ran, refused: refused.sort() };
 }
 
 /** Console errors and uncaught exceptions of a page, for the report. */
@@ -65,7 +130,15 @@ export async function main(name, scenario, deadlineMs = 90_000) {
     process.exit(3);
   }, deadlineMs);
   let browser;
-  const report = { ok: false, scenario: name, screenshots: [], blocked: [], errors: [] };
+  const report = {
+    ok: false,
+    scenario: name,
+    screenshots: [],
+    blocked: [],
+    errors: [],
+    cspViolations: [],
+    documentPolicies: [],
+  };
   try {
     browser = await launch();
     Object.assign(report, await scenario(browser, report));

@@ -38,8 +38,8 @@ async function appears(locator, since) {
 
 main("live-pair", async (browser, report) => {
   const { baseUrl, artifacts } = settings();
-  const mentorContext = await offlineContext(browser, baseUrl, report.blocked);
-  const menteeContext = await offlineContext(browser, baseUrl, report.blocked);
+  const mentorContext = await offlineContext(browser, baseUrl, report);
+  const menteeContext = await offlineContext(browser, baseUrl, report);
   const mentor = await openPair(mentorContext, baseUrl, MENTOR, report.errors);
   const mentee = await openPair(menteeContext, baseUrl, MENTEE, report.errors);
 

@@ -1,19 +1,20 @@
 // A newcomer's way in, in the example app (/app/): create an account, find the demo
 // group, join it, open its program, sign up as a mentee with choice answers, see the
 // sign-up waiting to be paired, and withdraw it. An address that matches no screen
-// shows a "Page not found" page.
+// shows a "Page not found" page. The token is in sessionStorage, and the page's CSP
+// refuses a script and a style it did not bring.
 //
 //   BASE_URL=http://127.0.0.1:8000 node e2e/sign-up.mjs   (make run's demo data)
 // Env: GROUP_SEARCH (a word of the demo group's name, "Tech" by default), ARTIFACTS_DIR.
 import path from "node:path";
 
-import { collectErrors, main, offlineContext, settings } from "./browser.mjs";
+import { collectErrors, main, offlineContext, probeForeignCode, settings } from "./browser.mjs";
 
 const SEARCH = process.env.GROUP_SEARCH ?? "Tech";
 
 main("sign-up", async (browser, report) => {
   const { baseUrl, artifacts } = settings();
-  const context = await offlineContext(browser, baseUrl, report.blocked);
+  const context = await offlineContext(browser, baseUrl, report);
   const page = await context.newPage();
   collectErrors(page, report.errors, "newcomer");
   const email = `newcomer-${Date.now().toString(36)}@example.com`;
@@ -100,7 +101,19 @@ main("sign-up", async (browser, report) => {
   await page.goto(`${baseUrl}/app/no/such/page`);
   const notFound = await page.getByTestId("not-found").innerText();
 
+  // Where the token is kept (sessionStorage: it leaves with the tab), and the page's
+  // Content-Security-Policy refuses code it did not bring.
+  const storage = await page.evaluate(() => ({
+    local: Object.keys(localStorage),
+    session: Object.keys(sessionStorage),
+  }));
+  await page.goto(`${baseUrl}/app/`); // a new page load in the tab is still signed in
+  await page.getByText("Signed in as Nia Newcomer").waitFor();
+  const probe = await probeForeignCode(page, report);
+
   return {
+    storage,
+    probe,
     email,
     programTitle,
     missingBefore: missing,
