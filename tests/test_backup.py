@@ -32,8 +32,10 @@ from tests.backends import _asyncpg_dsn, run_sync
 ROOT = servers.ROOT
 PASSWORD = "mentorship-demo"  # the demo's (api/demo.py)
 CLI_TIMEOUT = 60
-# A check-in's transaction writes these tables, and nothing else changes while it runs.
-WRITTEN = {"check_ins", "pair_events", "pairs"}
+# A check-in's transaction writes these tables, and nothing else changes while it runs
+# but `notifications`: the server's outbox relay may mark the demo's, which the seed wrote
+# with no server to publish them, as published (`published_at`), before or meanwhile.
+WRITTEN = {"check_ins", "pair_events", "pairs", "notifications"}
 LOGIN = "mutation($input: LoginInput!) { login(input: $input) { token } }"
 MY_PAIR = "{ viewer { pairs(first: 1) { edges { node { id checkInCount } } } } }"
 POST_CHECK_IN = """
@@ -203,7 +205,7 @@ def test_a_backup_taken_while_the_server_writes_holds_every_committed_row(
     assert not thread.is_alive() and not writer.failures, writer.failures
     after = tables(database)
     changed = {name for name in after if after[name] != before[name]}
-    assert changed == WRITTEN, "a check-in wrote elsewhere: the comparison below needs it"
+    assert WRITTEN - {"notifications"} <= changed <= WRITTEN, "a check-in wrote elsewhere"
 
     pair_pk = next(row[0] for row in after["pairs"] if row not in before["pairs"])
     for copy, acked_before, acked_after in copies:
