@@ -1,7 +1,7 @@
 """A hardened `broadcaster` setup: bounded subscriber queues, loud failures, reconnects.
 
 `HardenedBroadcast` keeps broadcaster's API (`connect`, `disconnect`, `publish`,
-`subscribe`) and fixes what the stock `Broadcast` gets wrong (see STACK-NOTES.md):
+`subscribe`) and fixes what the stock `Broadcast` (broadcaster 0.3) gets wrong:
 
 - concurrent subscribes to one new channel: per-channel locking and reference counts,
   so every subscriber receives and leaving never raises `KeyError`;

@@ -1,4 +1,4 @@
-"""Format checks on input: collected together, reported together (API.md, Errors)."""
+"""Format checks on input: collected together, reported together (docs/client-guide.md, Errors)."""
 
 from __future__ import annotations
 

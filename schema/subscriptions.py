@@ -111,7 +111,7 @@ _EVENT_TYPES: dict[PairEventKind, type[PairEvent]] = {
 
 
 async def _members_pair(info: Info, pair_id: str) -> PairModel:
-    """The pk of one of the viewer's pairs; anything else is FORBIDDEN (API.md)."""
+    """The pk of one of the viewer's pairs; anything else is FORBIDDEN (client guide)."""
     viewer = await info.context.require_viewer()
     try:
         kind, pk = decode_id(pair_id)

@@ -1,4 +1,4 @@
-"""Account safety and privacy (API.md, "Account safety"): the login lockout,
+"""Account safety and privacy (docs/client-guide.md, "Limits and safety"): the login lockout,
 changePassword, exportMyData, deleteAccount and blockUser, through the real API."""
 
 from __future__ import annotations

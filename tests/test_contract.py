@@ -1,4 +1,4 @@
-"""Contract mechanics (API.md, Conventions, Errors and Auth): global IDs, connections,
+"""Contract mechanics (docs/client-guide.md: Authentication, Errors, IDs and pagination): global IDs, connections,
 BAD_USER_INPUT, sessions and tokens, GraphiQL and the websocket subprotocol."""
 
 from __future__ import annotations

@@ -917,7 +917,7 @@ mutation($input: LoginInput!) {
 
 def test_login_with_an_over_long_email_is_invalid_credentials(world: World) -> None:
     """Found by test_variables; minimised. No account can have such an email, so it is the
-    same wrong email or password as any other (API.md: login's only code)."""
+    same wrong email or password as any other (login's only code, docs/client-guide.md)."""
     for email in ("x" * 255, f"{'a' * 250}@fuzz.example", "x" * 4001):
         body = world.api.post(LOGIN, {"input": {"email": email, "password": "whatever12"}})
         assert "errors" not in body, body

@@ -1,4 +1,4 @@
-"""Who may see and do what (API.md: Errors, the visibility table, Auth, Subscriptions).
+"""Who may see and do what (docs/client-guide.md: Errors, Authentication, Subscriptions).
 
 Every mutation: anonymous (or a bad or expired token) is UNAUTHENTICATED; the wrong
 person gets FORBIDDEN when they can see the object and NOT_FOUND when they cannot;

@@ -1,4 +1,4 @@
-"""Every userError code of the contract (API.md, Mutations table and Errors section).
+"""Every userError code of the contract (docs/client-guide.md, Errors; `UserErrorCode` in schema.graphql).
 
 Each refused mutation must answer with its code (and the `field` path for format codes),
 leave every other payload field null, write nothing and publish nothing.

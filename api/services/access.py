@@ -1,4 +1,4 @@
-"""Who may see and do what (API.md, Errors and the visibility table). One place for it.
+"""Who may see and do what (docs/client-guide.md, Errors). One place for it.
 
 `find_*` return None for what the viewer cannot see (reads never raise FORBIDDEN);
 `visible_*` raise NOT_FOUND instead, for mutations; `require_*` raise FORBIDDEN.
